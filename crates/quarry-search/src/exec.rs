@@ -1,0 +1,290 @@
+//! Searching one shard: candidates from posting lists, then verification document by document.
+
+use crate::compile::{Node, Program};
+use crate::cond::Cond;
+use crate::lines::to_lines;
+use crate::rank::score;
+use crate::{FileMatch, SearchStats};
+use quarry_index::{Doc, IndexError, Shard};
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Below this many candidates, intersecting more posting lists costs more than verifying.
+const ENOUGH_CANDIDATES: usize = 8;
+
+/// Shared across the shards of one search: how many results were found, and when to stop.
+pub(crate) struct Budget {
+    pub limit: usize,
+    pub found: AtomicUsize,
+    pub deadline: Instant,
+    pub timed_out: AtomicBool,
+    pub limit_hit: AtomicBool,
+}
+
+impl Budget {
+    fn exhausted(&self) -> bool {
+        if self.found.load(Ordering::Relaxed) >= self.limit {
+            self.limit_hit.store(true, Ordering::Relaxed);
+            return true;
+        }
+        if self.timed_out.load(Ordering::Relaxed) {
+            return true;
+        }
+        if Instant::now() >= self.deadline {
+            self.timed_out.store(true, Ordering::Relaxed);
+            return true;
+        }
+        false
+    }
+}
+
+pub(crate) fn search_shard(
+    shard: &Shard,
+    shard_index: usize,
+    program: &Program,
+    budget: &Budget,
+) -> Result<(Vec<FileMatch>, SearchStats), IndexError> {
+    let mut stats = SearchStats {
+        shards: 1,
+        ..Default::default()
+    };
+    let node = program.for_repo(&program.node, shard.repo());
+    if matches!(node, Node::False) {
+        stats.shards_skipped = 1;
+        return Ok((Vec::new(), stats));
+    }
+    let cond = program.cond(&node);
+    let candidates = candidates(shard, &cond, &mut stats)?;
+    let repo: Arc<str> = Arc::from(shard.repo());
+    let mut out = Vec::new();
+    let ids: Box<dyn Iterator<Item = u32>> = match candidates {
+        Some(ids) => Box::new(ids.into_iter()),
+        None => Box::new(0..shard.doc_count()),
+    };
+    for id in ids {
+        if budget.exhausted() {
+            break;
+        }
+        stats.docs_verified += 1;
+        let doc = shard.doc(id);
+        let mut eval = DocEval::new(program, doc);
+        if !eval.holds(&node) {
+            continue;
+        }
+        let m = eval.into_match(&repo, shard_index);
+        if m.lines.is_empty()
+            && m.path_ranges.is_empty()
+            && program.atoms.iter().any(|a| a.positive)
+        {
+            // Only negated patterns held in a file with none of the positive ones: not a result.
+            continue;
+        }
+        budget.found.fetch_add(m.match_count(), Ordering::Relaxed);
+        stats.files_matched += 1;
+        out.push(m);
+    }
+    Ok((out, stats))
+}
+
+/// Evaluates a condition to candidate document ids, or `None` for "every document".
+fn candidates(
+    shard: &Shard,
+    cond: &Cond,
+    stats: &mut SearchStats,
+) -> Result<Option<Vec<u32>>, IndexError> {
+    Ok(match cond {
+        Cond::All => None,
+        Cond::None => Some(Vec::new()),
+        Cond::Gram(field, g) => {
+            stats.ngram_lookups += 1;
+            let mut ids = Vec::new();
+            shard.postings(*field, *g, &mut ids)?;
+            Some(ids)
+        }
+        Cond::And(children) => {
+            // Cheapest first: single grams by posting size, composite conditions after.
+            let mut order: Vec<(usize, &Cond)> = children
+                .iter()
+                .map(|c| match c {
+                    Cond::Gram(f, g) => (shard.posting_size(*f, *g), c),
+                    _ => (usize::MAX, c),
+                })
+                .collect();
+            order.sort_by_key(|(size, _)| *size);
+            let mut acc: Option<Vec<u32>> = None;
+            for (_, c) in order {
+                if acc.as_ref().is_some_and(|a| a.len() <= ENOUGH_CANDIDATES) {
+                    break;
+                }
+                if let Some(ids) = candidates(shard, c, stats)? {
+                    acc = Some(match acc {
+                        None => ids,
+                        Some(a) => intersect(&a, &ids),
+                    });
+                }
+            }
+            acc
+        }
+        Cond::Or(children) => {
+            let mut acc = Vec::new();
+            for c in children {
+                match candidates(shard, c, stats)? {
+                    None => return Ok(None),
+                    Some(ids) => acc = union(&acc, &ids),
+                }
+            }
+            Some(acc)
+        }
+    })
+}
+
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::with_capacity(a.len().min(b.len())));
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::with_capacity(a.len() + b.len()));
+    while i < a.len() || j < b.len() {
+        if j == b.len() || (i < a.len() && a[i] < b[j]) {
+            out.push(a[i]);
+            i += 1;
+        } else if i == a.len() || b[j] < a[i] {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
+            j += 1;
+        }
+    }
+    out
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// An atom's match ranges in a document's content and in its path.
+type Hits = (Vec<Range<usize>>, Vec<Range<usize>>);
+
+/// Lazily computed matches of each atom in one document.
+struct DocEval<'a> {
+    program: &'a Program,
+    doc: Doc<'a>,
+    /// Content without a UTF-8 byte order mark, which grep tools do not treat as text.
+    text: &'a [u8],
+    hits: Vec<Option<Hits>>,
+}
+
+impl<'a> DocEval<'a> {
+    fn new(program: &'a Program, doc: Doc<'a>) -> Self {
+        let text = doc.content.strip_prefix(UTF8_BOM).unwrap_or(doc.content);
+        DocEval {
+            program,
+            doc,
+            text,
+            hits: vec![None; program.atoms.len()],
+        }
+    }
+
+    fn holds(&mut self, node: &Node) -> bool {
+        match node {
+            Node::True => true,
+            Node::False => false,
+            Node::And(v) => v.iter().all(|n| self.holds(n)),
+            Node::Or(v) => v.iter().any(|n| self.holds(n)),
+            Node::Not(n) => !self.holds(n),
+            // Resolved per shard; a leftover means "no repository filter applies here".
+            Node::Repo(_) => true,
+            Node::Lang(id) => self.doc.record.lang == *id,
+            Node::File(i) => self.program.files[*i].0.regex.is_match(self.doc.path),
+            Node::Atom(i) => {
+                let (content, path) = self.atom_hits(*i);
+                !content.is_empty() || !path.is_empty()
+            }
+        }
+    }
+
+    fn atom_hits(&mut self, i: usize) -> &Hits {
+        if self.hits[i].is_none() {
+            let atom = &self.program.atoms[i];
+            let content = match &atom.content {
+                Some((p, _)) if self.doc.record.skip == 0 => {
+                    let text = self.text;
+                    // grep sees no line after a final newline, so no empty match there either.
+                    let phantom = !text.is_empty() && text.ends_with(b"\n");
+                    p.regex
+                        .find_iter(text)
+                        .map(|m| m.range())
+                        .filter(|r| !(phantom && r.start == text.len()))
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            let path = match &atom.path {
+                Some((p, _)) => p
+                    .regex
+                    .find_iter(self.doc.path)
+                    .map(|m| m.range())
+                    .filter(|r| !r.is_empty())
+                    .collect(),
+                None => Vec::new(),
+            };
+            self.hits[i] = Some((content, path));
+        }
+        self.hits[i].as_ref().expect("computed above")
+    }
+
+    fn into_match(mut self, repo: &Arc<str>, shard_index: usize) -> FileMatch {
+        let (mut content, mut path) = (Vec::new(), Vec::new());
+        for (i, atom) in self.program.atoms.iter().enumerate() {
+            if atom.positive {
+                let (c, p) = self.atom_hits(i);
+                content.extend(c.iter().cloned());
+                path.extend(p.iter().cloned());
+            }
+        }
+        content.sort_by_key(|r| (r.start, r.end));
+        path.sort_by_key(|r| (r.start, r.end));
+        path.dedup();
+        let lines = to_lines(self.text, &content);
+        let rec = self.doc.record;
+        let mut m = FileMatch {
+            repo: repo.clone(),
+            path: self.doc.path_str().into_owned(),
+            language: quarry_lang::by_id(rec.lang).map(|l| l.name),
+            lines,
+            path_ranges: path,
+            skipped: self.doc.skip_reason().map(|r| r.describe()),
+            score: 0.0,
+            order: (shard_index, self.doc.id),
+            flags: rec.flags,
+        };
+        m.score = score(&m);
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_operations() {
+        assert_eq!(intersect(&[1, 3, 5, 7], &[3, 4, 5]), vec![3, 5]);
+        assert_eq!(union(&[1, 5], &[2, 5, 9]), vec![1, 2, 5, 9]);
+        assert_eq!(union(&[], &[2]), vec![2]);
+    }
+}
