@@ -5,6 +5,7 @@ mod files;
 mod index;
 mod output;
 mod search;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -51,6 +52,8 @@ enum Command {
     Search(search::Args),
     /// List indexed files as REPO/PATH (or skipped files with the reason)
     Files(files::Args),
+    /// Check the checksums of every index file
+    Verify(verify::Args),
     /// Run queries from a file repeatedly and report latencies (used by bench/run)
     #[command(hide = true)]
     BenchQueries(bench::Args),
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Index(a) => index::run(a),
         Command::Search(a) => search::run(a),
         Command::Files(a) => files::run(a),
+        Command::Verify(a) => verify::run(a),
         Command::BenchQueries(a) => bench::run(a),
     };
     match result {

@@ -30,7 +30,17 @@ fn regex_strategy() -> impl Strategy<Value = String> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 2..4).prop_map(|v| v.concat()),
             prop::collection::vec(inner.clone(), 2..3).prop_map(|v| format!("(?:{})", v.join("|"))),
-            (inner.clone(), prop_oneof![Just("*"), Just("+"), Just("?"), Just("{2}"), Just("{1,3}"), Just("{3,}")])
+            (
+                inner.clone(),
+                prop_oneof![
+                    Just("*"),
+                    Just("+"),
+                    Just("?"),
+                    Just("{2}"),
+                    Just("{1,3}"),
+                    Just("{3,}")
+                ]
+            )
                 .prop_map(|(r, op)| format!("(?:{r}){op}")),
             inner.prop_map(|r| format!("({r})")),
         ]
@@ -40,8 +50,20 @@ fn regex_strategy() -> impl Strategy<Value = String> {
 fn text_strategy() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
-            Just('a'), Just('b'), Just('c'), Just('k'), Just('A'), Just('B'), Just('K'),
-            Just('_'), Just(' '), Just('\n'), Just('s'), Just('S'), Just('ſ'), Just('\u{212A}')
+            Just('a'),
+            Just('b'),
+            Just('c'),
+            Just('k'),
+            Just('A'),
+            Just('B'),
+            Just('K'),
+            Just('_'),
+            Just(' '),
+            Just('\n'),
+            Just('s'),
+            Just('S'),
+            Just('ſ'),
+            Just('\u{212A}')
         ],
         0..40,
     )
@@ -49,7 +71,8 @@ fn text_strategy() -> impl Strategy<Value = String> {
 }
 
 fn has_gram(text: &[u8], g: u32) -> bool {
-    text.windows(3).any(|w| pack(fold(w[0]), fold(w[1]), fold(w[2])) == g)
+    text.windows(3)
+        .any(|w| pack(fold(w[0]), fold(w[1]), fold(w[2])) == g)
 }
 
 proptest! {
