@@ -29,6 +29,8 @@ fn sample(env: &Env) {
         "fn greet() -> &'static str {\n    \"hello\"\n}\n",
     );
     env.write("beta", "notes.txt", "nothing to see\nstraße und STRASSE\n");
+    env.write("beta", "empty.txt", "");
+    env.write("beta", "no-newline.txt", "last line");
 }
 
 #[test]
@@ -50,7 +52,7 @@ fn files_lists_indexed_and_skipped_files() {
     assert!(summary.contains("3 skipped"), "{summary}");
     assert_eq!(
         env.ok(&["files"]),
-        "alpha/README.md\nalpha/src/main.c\nalpha/src/util.h\nalpha/tests/test_hello.py\nbeta/lib/hello_world.rs\nbeta/notes.txt\n"
+        "alpha/README.md\nalpha/src/main.c\nalpha/src/util.h\nalpha/tests/test_hello.py\nbeta/empty.txt\nbeta/lib/hello_world.rs\nbeta/no-newline.txt\nbeta/notes.txt\n"
     );
     assert_eq!(
         env.ok(&["files", "--skipped"]),

@@ -223,8 +223,9 @@ impl<'a> DocEval<'a> {
             let content = match &atom.content {
                 Some((p, _)) if self.doc.record.skip == 0 => {
                     let text = self.text;
-                    // grep sees no line after a final newline, so no empty match there either.
-                    let phantom = !text.is_empty() && text.ends_with(b"\n");
+                    // grep sees no line after a final newline (nor any line in an empty
+                    // file), so an empty match there is no match.
+                    let phantom = text.is_empty() || text.ends_with(b"\n");
                     p.regex
                         .find_iter(text)
                         .map(|m| m.range())
