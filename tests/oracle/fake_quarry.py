@@ -20,7 +20,8 @@ import re
 import sys
 
 BUG = os.environ.get("FAKE_QUARRY_BUG", "")
-LANG_EXTS = {"c": (".c", ".h"), "markdown": (".md", ".markdown"), "json": (".json",),
+# The languages and suffixes present in the test corpora (oracle.py has Linguist's full lists).
+LANG_EXTS = {"c": (".c", ".h", ".h.in"), "markdown": (".md", ".markdown"), "json": (".json",),
              "yaml": (".yml", ".yaml"), "html": (".html", ".htm"), "css": (".css",)}
 FIELDS = {"file", "f", "path", "repo", "r", "lang", "l", "language", "case", "count",
           "patterntype", "content"}
@@ -202,8 +203,7 @@ def search(data, query):
                 continue
             if any(search_fn(rx, rel) for rx in opts["nfiles"]):
                 continue
-            ext = os.path.splitext(rel)[1]
-            if not all(ext in LANG_EXTS.get(lang, ()) for lang in opts["langs"]):
+            if not all(rel.lower().endswith(LANG_EXTS.get(lang, ())) for lang in opts["langs"]):
                 continue
             lines = text.split("\n") if text else []
             if text.endswith("\n"):

@@ -33,15 +33,39 @@ FETCH_SCRIPT = os.path.join(REPO_ROOT, "scripts", "fetch-test-corpus")
 LINUX_SCRIPT = os.path.join(os.path.dirname(REPO_ROOT), "shared", "corpus", "linux.sh")
 QUERIES_FILE = os.path.join(HERE, "queries.txt")
 
-# lang: filters are mapped explicitly, by extension, for languages that need no content sniffing.
+# lang: filters are mapped explicitly, by file name, for languages that need no content sniffing.
+# Sourcegraph turns lang: into a file-name filter from go-enry's (GitHub Linguist's) table, so these
+# are Linguist's extensions and file names for each language (matched case-insensitively at the
+# end of the base name); HTML's ".inc" is left out: Linguist shares it with several languages and
+# decides by content.
 LANG_EXTS = {
-    "c": (".c", ".h"),
-    "markdown": (".md", ".markdown"),
-    "json": (".json",),
-    "yaml": (".yml", ".yaml"),
-    "html": (".html", ".htm"),
+    "c": (".c", ".cats", ".h", ".h.in", ".idc"),
+    "markdown": (".md", ".livemd", ".markdown", ".mdown", ".mdwn", ".mkd", ".mkdn", ".mkdown",
+                 ".ronn", ".scd", ".workbook"),
+    "json": (".json", ".4dform", ".4dproject", ".avsc", ".geojson", ".gltf", ".har", ".ice",
+             ".json-tmlanguage", ".jsonl", ".mcmeta", ".tfstate", ".tfstate.backup", ".topojson",
+             ".webapp", ".webmanifest", ".yy", ".yyp"),
+    "yaml": (".yml", ".mir", ".reek", ".rviz", ".sublime-syntax", ".syntax", ".yaml",
+             ".yaml-tmlanguage", ".yaml.sed", ".yml.mysql"),
+    "html": (".html", ".hta", ".htm", ".html.hl", ".xht", ".xhtml"),
     "css": (".css",),
 }
+LANG_NAMES = {
+    "markdown": ("contents.lr",),
+    "json": (".all-contributorsrc", ".arcconfig", ".auto-changelog", ".c8rc", ".htmlhintrc",
+             ".imgbotconfig", ".nycrc", ".tern-config", ".tern-project", ".watchmanconfig",
+             "composer.lock", "pipfile.lock", "flake.lock", "mcmod.info"),
+    "yaml": (".clang-format", ".clang-tidy", ".gemrc", "citation.cff", "glide.lock", "yarn.lock"),
+}
+
+
+def lang_of(rel: str, lang: str) -> bool:
+    """Whether the file at repository-relative path rel is in language lang (by name only)."""
+    base = rel.rsplit("/", 1)[-1].lower()
+    if base in LANG_NAMES.get(lang, ()):
+        return True
+    return any(base.endswith(ext) and len(base) > len(ext) for ext in LANG_EXTS[lang])
+
 
 # ripgrep, made to behave like a plain byte-oriented index: search every file (hidden, ignored,
 # binary-looking, behind symlinks; the indexed-file set decides what counts), no BOM sniffing or
@@ -234,11 +258,7 @@ class Oracle:
             return False
         if any(re.search(rx, rel) for rx in spec.nfiles):
             return False
-        if spec.langs:
-            ext = os.path.splitext(rel)[1]
-            if not all(ext in LANG_EXTS[lang] for lang in spec.langs):
-                return False
-        return True
+        return all(lang_of(rel, lang) for lang in spec.langs)
 
     def file_ok(self, spec: Spec, key_path: str) -> bool:
         if key_path not in self.indexed:
@@ -472,12 +492,8 @@ class Generator:
                 return None
             rx = "^" + d.replace(".", r"\.") + "/"
         elif choice == "lang":
-            ext = os.path.splitext(rel)[1]
-            langs = [n for n, exts in LANG_EXTS.items() if ext in exts]
+            langs = [n for n in sorted(LANG_EXTS) if lang_of(rel, n)]
             lang = langs[0] if langs and rng.random() < 0.7 else rng.choice(sorted(LANG_EXTS))
-            if not self.case_stable(lambda p: os.path.splitext(p)[1] in LANG_EXTS[lang],
-                                    lambda p: os.path.splitext(p)[1].lower() in LANG_EXTS[lang]):
-                return None
             spec.langs.append(lang)
             return f"lang:{lang}"
         else:
