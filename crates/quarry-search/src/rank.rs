@@ -10,8 +10,15 @@ use quarry_index::format::{FLAG_GENERATED, FLAG_TEST, FLAG_VENDORED};
 pub(crate) fn score(m: &FileMatch) -> f64 {
     let mut s = 0.0;
     let base_start = m.path.rfind('/').map_or(0, |i| i + 1);
+    let path = m.path.as_bytes();
     if m.path_ranges.iter().any(|r| r.start >= base_start) {
         s += 5000.0;
+        if m.path_ranges
+            .iter()
+            .any(|r| r.start >= base_start && is_whole_word(path, r))
+        {
+            s += 1000.0;
+        }
     } else if !m.path_ranges.is_empty() {
         s += 2000.0;
     }
@@ -25,13 +32,15 @@ pub(crate) fn score(m: &FileMatch) -> f64 {
         s += 50.0;
     }
     s += 100.0 * (1.0 + m.lines.len() as f64).ln();
-    if m.flags & FLAG_TEST != 0 {
-        s -= 300.0;
-    }
+    s -= m.path.len() as f64;
+    // Scaled rather than subtracted, so that these files rank below ordinary ones with
+    // similar matches whatever the size of the other signals.
     if m.flags & (FLAG_VENDORED | FLAG_GENERATED) != 0 {
-        s -= 600.0;
+        s *= 0.3;
+    } else if m.flags & FLAG_TEST != 0 {
+        s *= 0.5;
     }
-    s - m.path.len() as f64
+    s
 }
 
 fn is_word_byte(b: u8) -> bool {
