@@ -88,6 +88,7 @@ class Spec:
     kind: str                      # lit | re | and | or | not
     patterns: list[str]            # lit/and/or/not: literal strings; re: one regex
     case: bool = False             # case:yes
+    heavy: bool = False            # matches a large share of all lines: skipped with --linux
     files: list[str] = dataclasses.field(default_factory=list)    # file:RE (all must match)
     nfiles: list[str] = dataclasses.field(default_factory=list)   # -file:RE
     langs: list[str] = dataclasses.field(default_factory=list)    # lang:NAME
@@ -104,12 +105,13 @@ class Query:
 
 
 def parse_options(field: str, where: str) -> dict:
-    opts: dict = {"case": False, "files": [], "nfiles": [], "langs": [], "repos": [], "nrepos": []}
+    opts: dict = {"case": False, "heavy": False, "files": [], "nfiles": [], "langs": [],
+                  "repos": [], "nrepos": []}
     if field.strip() in ("", "-"):
         return opts
     for tok in field.split():
-        if tok == "case":
-            opts["case"] = True
+        if tok in ("case", "heavy"):
+            opts[tok] = True
             continue
         name, sep, value = tok.partition(":")
         key = {"file": "files", "-file": "nfiles", "lang": "langs", "repo": "repos",
@@ -651,6 +653,11 @@ def run(args) -> int:
             queries += Generator(o, args.seed).generate(args.generated)
         if args.only:
             queries = [q for q in queries if re.search(args.only, q.text)]
+        if args.linux:
+            heavy = [q for q in queries if q.spec.heavy]
+            if heavy:
+                print(f"oracle: --linux: skipping {len(heavy)} queries marked heavy", flush=True)
+            queries = [q for q in queries if not q.spec.heavy]
         print(f"oracle: {len(queries)} queries over {len(repos)} repositories "
               f"({', '.join(names)}), {args.jobs} at a time", flush=True)
 
