@@ -12,6 +12,9 @@ use std::path::Path;
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ShardMeta {
     pub repo: String,
+    /// The git branch or tag indexed; empty for a directory tree.
+    #[serde(default)]
+    pub branch: String,
     pub shard: u32,
     pub generation: u64,
     pub docs: u32,

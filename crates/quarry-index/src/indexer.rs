@@ -3,8 +3,9 @@
 
 use crate::builder::{NewDoc, ShardBuilder, ShardMeta};
 use crate::format::*;
+use crate::source::{DirSource, Source, SourceFile};
+use crate::store::unit_key;
 use crate::store::{DataDir, IndexStats, Manifest, MANIFEST_VERSION};
-use crate::walk::{walk, FoundFile};
 use crate::IndexError;
 use rayon::prelude::*;
 use std::path::Path;
@@ -37,7 +38,17 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
-/// Indexes `root` as repository `name` and publishes it, replacing any previous index of it.
+/// What an index describes: a repository, and for git sources the branch and commit.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Target {
+    pub repo: String,
+    /// Empty for a plain directory tree.
+    pub branch: String,
+    /// Empty for a plain directory tree.
+    pub commit: String,
+}
+
+/// Indexes the directory `root` as repository `name`, replacing any previous index of it.
 pub fn index_repository(
     data: &DataDir,
     name: &str,
@@ -45,20 +56,32 @@ pub fn index_repository(
     opts: &IndexOptions,
     progress: &dyn Progress,
 ) -> Result<Manifest, IndexError> {
+    let source = DirSource::new(root)?;
+    let target = Target {
+        repo: name.to_string(),
+        ..Target::default()
+    };
+    index_source(data, &target, &source, opts, progress)
+}
+
+/// Indexes `source` as `target` and publishes it, replacing the previous index of the same
+/// repository and branch.
+pub fn index_source(
+    data: &DataDir,
+    target: &Target,
+    source: &dyn Source,
+    opts: &IndexOptions,
+    progress: &dyn Progress,
+) -> Result<Manifest, IndexError> {
+    let name = target.repo.as_str();
     if name.is_empty() || name.chars().any(|c| c.is_control()) {
         return Err(IndexError::Invalid(format!(
             "invalid repository name {name:?}: use a non-empty name without control characters (--name)"
         )));
     }
-    if !root.is_dir() {
-        return Err(IndexError::Invalid(format!(
-            "{} is not a directory: quarry index takes directory trees",
-            root.display()
-        )));
-    }
     let started = Instant::now();
     let lock = data.lock_for_writing()?;
-    let mut files = walk(root, opts.max_file_size).map_err(|e| IndexError::io(root, e))?;
+    let mut files = source.list(opts.max_file_size)?;
     let bytes: u64 = files
         .iter()
         .filter(|f| f.skip.is_none())
@@ -68,23 +91,24 @@ pub fn index_repository(
 
     // Document order is a ranking decision: searches visit documents in order and may stop
     // early, so ordinary source files come before tests, vendored and generated files.
-    files.sort_by_cached_key(|f| (rank_class(&f.rel), f.rel.len(), f.rel.clone()));
+    files.sort_by_cached_key(|f| (rank_class(&f.path), f.path.len(), f.path.clone()));
     let groups = split_into_shards(&files, opts.shard_max_bytes);
 
+    let key = unit_key(&target.repo, &target.branch);
     let generation = data
-        .manifest(name)
+        .manifest_by_key(&key)
         .ok()
         .flatten()
         .map_or(1, |m| m.generation + 1);
     let shard_names: Vec<String> = (0..groups.len())
-        .map(|n| DataDir::shard_file_name(name, generation, n))
+        .map(|n| DataDir::shard_file_name(&key, generation, n))
         .collect();
     let outcomes: Vec<Result<(u64, ShardStats), IndexError>> = groups
         .par_iter()
         .enumerate()
         .map(|(n, group)| {
             let path = data.shards_dir().join(&shard_names[n]);
-            build_shard(name, n as u32, generation, group, &path, progress)
+            build_shard(target, n as u32, generation, group, source, &path, progress)
         })
         .collect();
     let mut stats = IndexStats::default();
@@ -99,10 +123,9 @@ pub fn index_repository(
     let manifest = Manifest {
         version: MANIFEST_VERSION,
         name: name.to_string(),
-        source: std::path::absolute(root)
-            .unwrap_or_else(|_| root.to_owned())
-            .display()
-            .to_string(),
+        branch: target.branch.clone(),
+        commit: target.commit.clone(),
+        source: source.location(),
         generation,
         indexed_at_unix: SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -120,7 +143,7 @@ fn rank_class(path: &str) -> u8 {
         | quarry_lang::is_test_path(path) as u8
 }
 
-fn split_into_shards(files: &[FoundFile], max_bytes: u64) -> Vec<&[FoundFile]> {
+fn split_into_shards(files: &[SourceFile], max_bytes: u64) -> Vec<&[SourceFile]> {
     let mut groups = Vec::new();
     let (mut start, mut size) = (0, 0u64);
     for (i, f) in files.iter().enumerate() {
@@ -144,35 +167,32 @@ struct ShardStats {
 }
 
 fn build_shard(
-    repo: &str,
+    target: &Target,
     n: u32,
     generation: u64,
-    files: &[FoundFile],
+    files: &[SourceFile],
+    source: &dyn Source,
     path: &Path,
     progress: &dyn Progress,
 ) -> Result<(u64, ShardStats), IndexError> {
     let mut builder = ShardBuilder::new();
     let mut stats = ShardStats::default();
     let (mut pending_files, mut pending_bytes) = (0, 0);
-    for f in files {
-        let read;
-        let content = match f.skip {
-            Some(reason) => Err(reason),
-            None => {
-                read = std::fs::read(&f.abs);
-                match &read {
-                    Ok(text) if memchr::memchr(0, text).is_some() => Err(SkipReason::Binary),
-                    Ok(text) if text.len() as u64 > u32::MAX as u64 => Err(SkipReason::TooLarge),
-                    Ok(text) => Ok(text.as_slice()),
-                    Err(_) => Err(SkipReason::Unreadable),
-                }
+    let mut add = |f: &SourceFile, read: Option<std::io::Result<Vec<u8>>>| {
+        let content = match (f.skip, &read) {
+            (Some(reason), _) => Err(reason),
+            (None, Some(Ok(text))) if memchr::memchr(0, text).is_some() => Err(SkipReason::Binary),
+            (None, Some(Ok(text))) if text.len() as u64 > u32::MAX as u64 => {
+                Err(SkipReason::TooLarge)
             }
+            (None, Some(Ok(text))) => Ok(text.as_slice()),
+            (None, _) => Err(SkipReason::Unreadable),
         };
         let head = content.as_ref().map_or(&[][..], |t| &t[..t.len().min(256)]);
-        let lang = quarry_lang::detect(&f.rel, head).map_or(0, |l| l.id);
-        let flags = (quarry_lang::is_test_path(&f.rel) as u8 * FLAG_TEST)
-            | (quarry_lang::is_vendored_path(&f.rel) as u8 * FLAG_VENDORED)
-            | (quarry_lang::is_generated_path(&f.rel) as u8 * FLAG_GENERATED);
+        let lang = quarry_lang::detect(&f.path, head).map_or(0, |l| l.id);
+        let flags = (quarry_lang::is_test_path(&f.path) as u8 * FLAG_TEST)
+            | (quarry_lang::is_vendored_path(&f.path) as u8 * FLAG_VENDORED)
+            | (quarry_lang::is_generated_path(&f.path) as u8 * FLAG_GENERATED);
         match content {
             Ok(text) => {
                 stats.files += 1;
@@ -181,7 +201,7 @@ fn build_shard(
             Err(_) => stats.skipped += 1,
         }
         builder.add(NewDoc {
-            path: &f.rel,
+            path: &f.path,
             content,
             lang,
             flags,
@@ -192,10 +212,24 @@ fn build_shard(
             progress.indexed(pending_files, pending_bytes);
             (pending_files, pending_bytes) = (0, 0);
         }
+    };
+    // Skipped files keep their place in the rank order, so documents are added in list order.
+    let to_read: Vec<&SourceFile> = files.iter().filter(|f| f.skip.is_none()).collect();
+    let mut skipped = files.iter().peekable();
+    source.read_all(&to_read, &mut |f, read| {
+        while let Some(s) = skipped.next_if(|s| s.skip.is_some()) {
+            add(s, None);
+        }
+        skipped.next(); // the file being read
+        add(f, Some(read));
+    })?;
+    for s in skipped {
+        add(s, None);
     }
     progress.indexed(pending_files, pending_bytes);
     let meta = ShardMeta {
-        repo: repo.to_string(),
+        repo: target.repo.clone(),
+        branch: target.branch.clone(),
         shard: n,
         generation,
         docs: builder.doc_count() as u32,

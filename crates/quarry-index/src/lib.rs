@@ -51,13 +51,15 @@ pub mod format;
 pub mod grams;
 pub mod indexer;
 pub mod shard;
+pub mod source;
 pub mod store;
 pub mod walk;
 
 pub use builder::ShardMeta;
 pub use format::SkipReason;
-pub use indexer::{index_repository, IndexOptions, NoProgress, Progress};
+pub use indexer::{index_repository, index_source, IndexOptions, NoProgress, Progress, Target};
 pub use shard::{Doc, Field, Shard};
+pub use source::{DirSource, Source, SourceFile};
 pub use store::{DataDir, IndexStats, Loaded, Manifest};
 
 use std::path::{Path, PathBuf};

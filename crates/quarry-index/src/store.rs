@@ -2,8 +2,11 @@
 //!
 //! ```text
 //! DATA/quarry.lock                         held (flock) by the one writer at a time
-//! DATA/repos/<repo>.json                   manifest: which shard files make up the repository
-//! DATA/shards/<repo>.<generation>.<n>.qshard
+//! DATA/repos/<key>.json                    manifest: which shard files make up the repository
+//! DATA/shards/<key>.<generation>.<n>.qshard
+//! ```
+//! where `<key>` is the escaped repository name, plus `~<escaped branch>` for a git branch.
+//! ```text
 //! ```
 //! A re-index writes a new generation of shards (each fsynced), then renames the new manifest
 //! over the old one, and only then deletes the old generation. A crash at any point leaves
@@ -32,6 +35,12 @@ pub struct IndexStats {
 pub struct Manifest {
     pub version: u32,
     pub name: String,
+    /// The git branch or tag indexed; empty for a directory tree.
+    #[serde(default)]
+    pub branch: String,
+    /// The commit indexed; empty for a directory tree.
+    #[serde(default)]
+    pub commit: String,
     /// Where the repository was indexed from (absolute path), for operators.
     pub source: String,
     pub generation: u64,
@@ -70,8 +79,8 @@ impl DataDir {
     pub fn shards_dir(&self) -> PathBuf {
         self.root.join("shards")
     }
-    fn manifest_path(&self, repo: &str) -> PathBuf {
-        self.repos_dir().join(format!("{}.json", escape_name(repo)))
+    fn manifest_path(&self, key: &str) -> PathBuf {
+        self.repos_dir().join(format!("{key}.json"))
     }
 
     /// Creates the directory layout and takes the writer lock, waiting for another writer.
@@ -96,8 +105,13 @@ impl DataDir {
         Ok(WriteLock { _file: file })
     }
 
-    pub fn manifest(&self, repo: &str) -> Result<Option<Manifest>, IndexError> {
-        read_manifest(&self.manifest_path(repo))
+    /// The manifest of a repository's directory index or branch (`branch` empty for directories).
+    pub fn manifest(&self, repo: &str, branch: &str) -> Result<Option<Manifest>, IndexError> {
+        self.manifest_by_key(&unit_key(repo, branch))
+    }
+
+    pub(crate) fn manifest_by_key(&self, key: &str) -> Result<Option<Manifest>, IndexError> {
+        read_manifest(&self.manifest_path(key))
     }
 
     /// Every repository's manifest, sorted by name. Unreadable manifests are reported, not fatal.
@@ -135,13 +149,13 @@ impl DataDir {
                 // reading it and opening them: read it once more.
                 Err(_)
                     if self
-                        .manifest(&m.name)
+                        .manifest(&m.name, &m.branch)
                         .ok()
                         .flatten()
                         .is_some_and(|n| n != m) =>
                 {
                     match self
-                        .manifest(&m.name)
+                        .manifest(&m.name, &m.branch)
                         .ok()
                         .flatten()
                         .map(|n| self.open_repo(&n))
@@ -167,7 +181,8 @@ impl DataDir {
     /// Publishes a new manifest atomically, then removes shard files of this repository that
     /// it no longer names (the previous generation, and leftovers of interrupted runs).
     pub fn publish(&self, manifest: &Manifest, _lock: &WriteLock) -> Result<(), IndexError> {
-        let path = self.manifest_path(&manifest.name);
+        let key = unit_key(&manifest.name, &manifest.branch);
+        let path = self.manifest_path(&key);
         let tmp = path.with_extension("json.tmp");
         let bytes = serde_json::to_vec_pretty(manifest).expect("manifest serializes");
         let write = || -> std::io::Result<()> {
@@ -179,25 +194,27 @@ impl DataDir {
             sync_dir(&self.repos_dir())
         };
         write().map_err(|e| IndexError::io(&path, e))?;
-        self.remove_unreferenced(&manifest.name, &manifest.shards);
+        self.remove_unreferenced(&key, &manifest.shards);
         Ok(())
     }
 
-    /// Removes a repository: its manifest first (atomically unpublished), then its shards.
-    pub fn remove(&self, repo: &str, _lock: &WriteLock) -> Result<bool, IndexError> {
-        let path = self.manifest_path(repo);
+    /// Removes a repository's index (of one branch): its manifest first (atomically
+    /// unpublished), then its shards.
+    pub fn remove(&self, repo: &str, branch: &str, _lock: &WriteLock) -> Result<bool, IndexError> {
+        let key = unit_key(repo, branch);
+        let path = self.manifest_path(&key);
         match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
             Err(e) => return Err(IndexError::io(&path, e)),
         }
         sync_dir(&self.repos_dir()).map_err(|e| IndexError::io(&path, e))?;
-        self.remove_unreferenced(repo, &[]);
+        self.remove_unreferenced(&key, &[]);
         Ok(true)
     }
 
-    fn remove_unreferenced(&self, repo: &str, keep: &[String]) {
-        let prefix = format!("{}.", escape_name(repo));
+    fn remove_unreferenced(&self, key: &str, keep: &[String]) {
+        let prefix = format!("{key}.");
         let Ok(entries) = std::fs::read_dir(self.shards_dir()) else {
             return;
         };
@@ -218,8 +235,8 @@ impl DataDir {
         }
     }
 
-    pub fn shard_file_name(repo: &str, generation: u64, n: usize) -> String {
-        format!("{}.{generation}.{n}.qshard", escape_name(repo))
+    pub fn shard_file_name(key: &str, generation: u64, n: usize) -> String {
+        format!("{key}.{generation}.{n}.qshard")
     }
 }
 
@@ -245,6 +262,16 @@ fn read_manifest(path: &Path) -> Result<Option<Manifest>, IndexError> {
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
+}
+
+/// The file-name key of a repository's index: the escaped name, and for a git branch `~` and
+/// the escaped branch (escaping never produces `~` or `.`, so keys cannot collide).
+pub fn unit_key(repo: &str, branch: &str) -> String {
+    if branch.is_empty() {
+        escape_name(repo)
+    } else {
+        format!("{}~{}", escape_name(repo), escape_name(branch))
+    }
 }
 
 /// Makes a repository name safe as a file name: keeps `[A-Za-z0-9_-]`, percent-encodes the rest
