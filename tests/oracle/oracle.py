@@ -24,7 +24,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -67,11 +66,11 @@ def lang_of(rel: str, lang: str) -> bool:
     return any(base.endswith(ext) and len(base) > len(ext) for ext in LANG_EXTS[lang])
 
 
-# ripgrep, made to behave like a plain byte-oriented index: search every file (hidden, ignored,
-# binary-looking, behind symlinks; the indexed-file set decides what counts), no BOM sniffing or
-# transcoding, no config file.
+# ripgrep searches every file (hidden, ignored, binary-looking, behind symlinks): the set of files
+# quarry indexed decides what counts. Its default encoding handling stays: a UTF-8 BOM at the
+# start of a file is not part of line 1.
 RG_BASE = ["rg", "--no-config", "-n", "--no-heading", "--null", "--no-ignore", "--hidden",
-           "--no-messages", "-a", "-L", "-E", "none"]
+           "--no-messages", "-a", "-L"]
 
 KINDS = ("lit", "re", "and", "or", "not")
 MAX_SHOWN = 10
@@ -169,13 +168,18 @@ class Oracle:
         self.verbose = verbose
         self.indexed: set[str] = set()           # "REPO/PATH"
         self.max_path_len = 0
-        self.print_lock = threading.Lock()
 
     # -- quarry ------------------------------------------------------------------------------
 
     def run_quarry(self, args: list[str]) -> subprocess.CompletedProcess:
-        return subprocess.run([self.quarry, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=self.timeout, stdin=subprocess.DEVNULL)
+        # Output goes to files, not pipes: a busy oracle thread must not slow quarry down (its
+        # search time limit counts while it waits on a full pipe).
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            cp = subprocess.run([self.quarry, *args], stdout=out, stderr=err,
+                                timeout=self.timeout, stdin=subprocess.DEVNULL)
+            out.seek(0)
+            err.seek(0)
+            return subprocess.CompletedProcess(cp.args, cp.returncode, out.read(), err.read())
 
     def index(self) -> None:
         for r in self.repos:
@@ -290,7 +294,8 @@ class Oracle:
             cmds.append(f"(cd {shlex.quote(parent)} && {shlex.join(cmd)})")
             cp = subprocess.run(cmd, cwd=parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL)
-            if cp.returncode not in (0, 1) and (cp.stderr.strip() or not cp.stdout):
+            # Exit 2 with nothing on stderr: unreadable files or broken symlinks (--no-messages).
+            if cp.returncode not in (0, 1, 2) or (cp.returncode == 2 and cp.stderr.strip()):
                 raise OracleError(f"ripgrep failed (exit {cp.returncode}): {cmds[-1]}\n"
                                   + cp.stderr.decode("utf-8", "replace")[-2000:])
             for raw in cp.stdout.split(b"\n"):
