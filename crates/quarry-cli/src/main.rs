@@ -5,6 +5,7 @@ mod files;
 mod index;
 mod output;
 mod search;
+mod serve;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -52,6 +53,8 @@ enum Command {
     Search(search::Args),
     /// List indexed files as REPO/PATH (or skipped files with the reason)
     Files(files::Args),
+    /// Serve search over HTTP (API and web UI), keeping the given directories indexed
+    Serve(serve::Args),
     /// Check the checksums of every index file
     Verify(verify::Args),
     /// Run queries from a file repeatedly and report latencies (used by bench/run)
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Index(a) => index::run(a),
         Command::Search(a) => search::run(a),
         Command::Files(a) => files::run(a),
+        Command::Serve(a) => serve::run(a),
         Command::Verify(a) => verify::run(a),
         Command::BenchQueries(a) => bench::run(a),
     };

@@ -51,6 +51,28 @@ impl DirSource {
     }
 }
 
+impl DirSource {
+    /// A digest of every file's path, size and modification time: the "version" of a directory
+    /// tree, so that an unchanged tree is not indexed again (`Target::commit`).
+    pub fn fingerprint(&self, max_file_size: u64) -> Result<String, IndexError> {
+        let found = walk(&self.root, max_file_size).map_err(|e| IndexError::io(&self.root, e))?;
+        let mut h: u64 = 0xcbf29ce484222325;
+        let mut eat = |bytes: &[u8]| {
+            for &b in bytes {
+                h ^= b as u64;
+                h = h.wrapping_mul(0x100000001b3);
+            }
+        };
+        for f in &found {
+            eat(f.rel.as_bytes());
+            eat(&[0]);
+            eat(&f.size.to_le_bytes());
+            eat(&f.modified_ns.to_le_bytes());
+        }
+        Ok(format!("dir:{h:016x}:{}", found.len()))
+    }
+}
+
 impl Source for DirSource {
     fn location(&self) -> String {
         std::path::absolute(&self.root)

@@ -9,6 +9,8 @@ pub struct FoundFile {
     pub rel: String,
     pub abs: PathBuf,
     pub size: u64,
+    /// Modification time in nanoseconds since the epoch (0 when unknown).
+    pub modified_ns: u128,
     /// Set when the file is known to be skipped before reading it.
     pub skip: Option<SkipReason>,
 }
@@ -29,6 +31,7 @@ pub fn walk(root: &Path, max_file_size: u64) -> std::io::Result<Vec<FoundFile>> 
                     rel: prefix,
                     abs: dir,
                     size: 0,
+                    modified_ns: 0,
                     skip: Some(SkipReason::Unreadable),
                 });
                 continue;
@@ -49,6 +52,7 @@ pub fn walk(root: &Path, max_file_size: u64) -> std::io::Result<Vec<FoundFile>> 
                     rel,
                     abs,
                     size: 0,
+                    modified_ns: 0,
                     skip: Some(SkipReason::Unreadable),
                 });
                 continue;
@@ -61,10 +65,16 @@ pub fn walk(root: &Path, max_file_size: u64) -> std::io::Result<Vec<FoundFile>> 
                 match entry.metadata() {
                     Ok(m) => {
                         let skip = (m.len() > max_file_size).then_some(SkipReason::TooLarge);
+                        let modified_ns = m
+                            .modified()
+                            .ok()
+                            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                            .map_or(0, |d| d.as_nanos());
                         out.push(FoundFile {
                             rel,
                             abs,
                             size: m.len(),
+                            modified_ns,
                             skip,
                         });
                     }
@@ -72,6 +82,7 @@ pub fn walk(root: &Path, max_file_size: u64) -> std::io::Result<Vec<FoundFile>> 
                         rel,
                         abs,
                         size: 0,
+                        modified_ns: 0,
                         skip: Some(SkipReason::Unreadable),
                     }),
                 }
@@ -80,6 +91,7 @@ pub fn walk(root: &Path, max_file_size: u64) -> std::io::Result<Vec<FoundFile>> 
                     rel,
                     abs,
                     size: 0,
+                    modified_ns: 0,
                     skip: Some(SkipReason::NotRegular),
                 });
             }

@@ -1,0 +1,256 @@
+//! `quarry serve` end to end: start on a directory, search over HTTP (JSON and the
+//! Sourcegraph-style stream), repositories and blobs, restart without re-indexing, SIGTERM.
+
+mod common;
+use common::Env;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+    log: std::sync::mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(env: &Env, args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("QUARRY_DATA", env.data())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, log) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut server = Server {
+            child,
+            base: String::new(),
+            log,
+        };
+        let line = server.wait_log("serving http://");
+        let url = line
+            .split("serving ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap();
+        server.base = url.trim_end_matches('/').to_string();
+        server
+    }
+
+    /// Waits for a log line containing `needle` and returns it.
+    fn wait_log(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(line) = self.log.recv_timeout(Duration::from_millis(100)) {
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+        }
+        panic!("no log line containing {needle:?} within 30 s");
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        self.request("GET", path)
+    }
+
+    /// A plain HTTP/1.0 exchange (the server then delimits the body by closing, no chunking).
+    fn request(&self, method: &str, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let addr = self.base.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let code = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+        (code, body.to_string())
+    }
+
+    fn json(&self, path: &str) -> serde_json::Value {
+        let (code, body) = self.get(path);
+        assert_eq!(code, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "quarry serve did not stop within 20 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn sample(env: &Env) {
+    env.write(
+        "proj",
+        "src/lib.rs",
+        "pub fn parse_config(input: &str) -> Config {\n    todo!()\n}\n",
+    );
+    env.write(
+        "proj",
+        "src/main.c",
+        "int main(void) { return parse_config(0); }\n",
+    );
+    env.write("proj", "README.md", "# proj\nA sample.\n");
+}
+
+#[test]
+fn serves_search_repos_and_blobs() {
+    let env = Env::new();
+    sample(&env);
+    let mut server = Server::start(&env, &[env.repo("proj").to_str().unwrap()]);
+    server.wait_log("indexed proj");
+
+    let r = server.json("/api/search?q=parse_config");
+    assert_eq!(r["matchCount"], 2);
+    assert_eq!(r["results"].as_array().unwrap().len(), 2);
+    assert_eq!(r["limitHit"], false);
+    let r = server.json("/api/search?q=parse_config%20count:1");
+    assert_eq!(r["limitHit"], true);
+    assert!(r["alert"]["proposedQueries"][0]["query"]
+        .as_str()
+        .unwrap()
+        .ends_with("count:all"));
+
+    let (code, body) = server.get("/api/search?q=foo%20AND");
+    assert_eq!(code, 400);
+    assert!(body.contains("expected a search term after AND"), "{body}");
+    let (code, _) = server.get("/api/search");
+    assert_eq!(code, 400);
+
+    // The stream: Sourcegraph's events, `done` last, 0-based line numbers.
+    let (code, body) = server.get("/.api/search/stream?q=lang:rust%20parse_config");
+    assert_eq!(code, 200);
+    let events: Vec<(&str, serde_json::Value)> = body
+        .split("\n\n")
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| {
+            let name = e.lines().find_map(|l| l.strip_prefix("event: ")).unwrap();
+            let data = e.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+            (name, serde_json::from_str(data).unwrap())
+        })
+        .collect();
+    assert_eq!(events.last().unwrap().0, "done");
+    let matches: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|(n, _)| *n == "matches")
+        .flat_map(|(_, v)| v.as_array().unwrap())
+        .collect();
+    assert_eq!(matches.len(), 1);
+    assert_eq!(matches[0]["type"], "content");
+    assert_eq!(matches[0]["repository"], "proj");
+    assert_eq!(matches[0]["path"], "src/lib.rs");
+    assert_eq!(matches[0]["lineMatches"][0]["lineNumber"], 0);
+    assert_eq!(
+        matches[0]["lineMatches"][0]["offsetAndLengths"][0],
+        serde_json::json!([7, 12])
+    );
+    let progress = events.iter().rev().find(|(n, _)| *n == "progress").unwrap();
+    assert_eq!(progress.1["done"], true);
+    assert_eq!(progress.1["matchCount"], 1);
+    let filters = events.iter().rev().find(|(n, _)| *n == "filters").unwrap();
+    assert!(filters
+        .1
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["value"] == "lang:rust" && f["kind"] == "lang"));
+    let (_, body) = server.get("/.api/search/stream?q=(unbalanced%20OR");
+    assert!(
+        body.contains("event: alert")
+            && body.contains("Invalid query")
+            && body.ends_with("data: {}\n\n"),
+        "{body}"
+    );
+
+    let repos = server.json("/api/repos");
+    assert_eq!(repos[0]["name"], "proj");
+    assert_eq!(repos[0]["sync"]["state"], "idle");
+    assert_eq!(repos[0]["branches"][0]["files"], 3);
+    let blob = server.json("/api/repos/proj/blob?path=src/main.c");
+    assert_eq!(blob["language"], "C");
+    assert!(blob["content"].as_str().unwrap().starts_with("int main"));
+    assert_eq!(server.get("/api/repos/proj/blob?path=nope.c").0, 404);
+    assert_eq!(server.get("/api/repos/nope").0, 404);
+
+    // Every API route is in the OpenAPI document.
+    let doc = server.json("/api/openapi.json");
+    for path in [
+        "/api/search",
+        "/.api/search/stream",
+        "/api/repos",
+        "/api/repos/{repo}",
+        "/api/repos/{repo}/blob",
+        "/api/repos/{repo}/sync",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from openapi.json"
+        );
+    }
+
+    // A change on disk is picked up by an on-demand sync.
+    env.write("proj", "src/new.rs", "fn parse_config_again() {}\n");
+    let (code, body) = server.request("POST", "/api/repos/proj/sync");
+    assert_eq!(code, 202, "{body}");
+    server.wait_log("indexed proj");
+    assert_eq!(
+        server.json("/api/search?q=parse_config_again")["matchCount"],
+        1
+    );
+
+    assert!(server.terminate().success(), "SIGTERM exits 0");
+}
+
+#[test]
+fn a_second_start_reuses_the_index() {
+    let env = Env::new();
+    sample(&env);
+    let mut first = Server::start(&env, &[env.repo("proj").to_str().unwrap()]);
+    first.wait_log("indexed proj");
+    let generation = |env: &Env| {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(env.data().join("repos/proj.json")).unwrap())
+                .unwrap();
+        m["generation"].as_u64().unwrap()
+    };
+    let before = generation(&env);
+    assert!(first.terminate().success());
+    let second = Server::start(&env, &[env.repo("proj").to_str().unwrap()]);
+    // Searchable at once from the existing index, before any sync ran.
+    assert_eq!(second.json("/api/search?q=parse_config")["matchCount"], 2);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(generation(&env), before, "unchanged tree re-indexed");
+    assert!(second.terminate().success());
+}

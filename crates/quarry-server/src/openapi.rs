@@ -1,0 +1,115 @@
+//! The OpenAPI document served at `/api/openapi.json`. Written by hand, kept honest by a test
+//! that checks every API route of the router is described here.
+
+use serde_json::{json, Value};
+
+fn q(name: &str, required: bool, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": required, "schema": { "type": "string" }, "description": description })
+}
+
+fn repo_param() -> Value {
+    json!({ "name": "repo", "in": "path", "required": true, "schema": { "type": "string" },
+            "description": "Repository name, percent-encoded (names may contain '/')" })
+}
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "quarry",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Code search over indexed repositories. Queries use Sourcegraph's query language."
+        },
+        "paths": {
+            "/api/search": { "get": {
+                "summary": "Search, returning all results at once (ranked, limited by count:)",
+                "parameters": [q("q", true, "The query, e.g. `lang:go http.Handler`")],
+                "responses": {
+                    "200": { "description": "Results", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SearchResults" } } } },
+                    "400": error_response("The query is invalid; the message points at the problem"),
+                    "429": error_response("Too many searches running; retry after the Retry-After seconds")
+                }
+            }},
+            "/.api/search/stream": { "get": {
+                "summary": "Search, streaming results as Server-Sent Events in Sourcegraph's format (matches, progress, filters, alert, done)",
+                "parameters": [q("q", true, "The query"), q("display", false, "Maximum number of matches to send (-1: no limit)")],
+                "responses": {
+                    "200": { "description": "An event stream", "content": { "text/event-stream": { "schema": { "type": "string" } } } },
+                    "429": error_response("Too many searches running; retry after the Retry-After seconds")
+                }
+            }},
+            "/api/repos": { "get": {
+                "summary": "List repositories with their indexed branches and sync status",
+                "responses": { "200": { "description": "Repositories", "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/Repository" } } } } } }
+            }},
+            "/api/repos/{repo}": { "get": {
+                "summary": "One repository's branches and sync status, including the last error",
+                "parameters": [repo_param()],
+                "responses": {
+                    "200": { "description": "The repository", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Repository" } } } },
+                    "404": error_response("No such repository")
+                }
+            }},
+            "/api/repos/{repo}/blob": { "get": {
+                "summary": "A file's contents as indexed",
+                "parameters": [repo_param(), q("path", true, "Repository-relative path"), q("rev", false, "Branch or tag; the default branch when empty")],
+                "responses": {
+                    "200": { "description": "The file", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Blob" } } } },
+                    "404": error_response("No such repository or file")
+                }
+            }},
+            "/api/repos/{repo}/sync": { "post": {
+                "summary": "Fetch and re-index a repository now (admin only)",
+                "parameters": [repo_param()],
+                "responses": {
+                    "202": { "description": "Queued" },
+                    "404": error_response("No such repository"),
+                    "409": error_response("This server has no sync configured")
+                }
+            }},
+            "/api/openapi.json": { "get": {
+                "summary": "This document",
+                "responses": { "200": { "description": "OpenAPI 3.1 document" } }
+            }},
+            "/healthz": { "get": {
+                "summary": "Liveness: the process answers",
+                "responses": { "200": { "description": "Alive" } }
+            }}
+        },
+        "components": { "schemas": {
+            "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "string", "description": "What went wrong and how to fix it" } } },
+            "Range": { "type": "object", "properties": { "start": { "type": "integer" }, "end": { "type": "integer" } }, "description": "Byte offsets, end exclusive" },
+            "LineMatch": { "type": "object", "properties": {
+                "line": { "type": "integer", "description": "1-based line number" },
+                "text": { "type": "string" },
+                "ranges": { "type": "array", "items": { "$ref": "#/components/schemas/Range" } }
+            }},
+            "FileMatch": { "type": "object", "properties": {
+                "repo": { "type": "string" }, "path": { "type": "string" }, "language": { "type": ["string", "null"] },
+                "lines": { "type": "array", "items": { "$ref": "#/components/schemas/LineMatch" } },
+                "path_ranges": { "type": "array", "items": { "$ref": "#/components/schemas/Range" } },
+                "score": { "type": "number" }
+            }},
+            "SearchResults": { "type": "object", "properties": {
+                "matchCount": { "type": "integer" }, "limitHit": { "type": "boolean" }, "timedOut": { "type": "boolean" },
+                "durationMs": { "type": "integer" },
+                "results": { "type": "array", "items": { "$ref": "#/components/schemas/FileMatch" } },
+                "repositories": { "type": "array", "items": { "type": "string" }, "description": "With select:repo" },
+                "alert": { "type": "object", "description": "Set when a limit cut the results: what was cut and a query to see more" }
+            }},
+            "Repository": { "type": "object", "properties": {
+                "name": { "type": "string" }, "id": { "type": "integer" }, "source": { "type": "string" },
+                "branches": { "type": "array", "items": { "type": "object" } },
+                "sync": { "type": ["object", "null"], "description": "state, lastFetchAt, lastSuccessAt, lastError, lastErrorAt (unix ms)" }
+            }},
+            "Blob": { "type": "object", "properties": {
+                "repository": { "type": "string" }, "path": { "type": "string" }, "rev": { "type": "string" },
+                "language": { "type": ["string", "null"] }, "content": { "type": "string" }
+            }}
+        }}
+    })
+}

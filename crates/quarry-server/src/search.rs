@@ -1,0 +1,257 @@
+//! `GET /api/search` (JSON) and `GET /.api/search/stream` (Sourcegraph's event stream).
+
+use crate::convert::{file_match, repo_match, Filters};
+use crate::error::ApiError;
+use crate::state::{repo_id, AppState};
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use quarry_query::Select;
+use quarry_search::{SearchResults, ShardResults};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+#[derive(Deserialize)]
+pub struct SearchParams {
+    q: Option<String>,
+    /// Maximum number of matches sent on the stream (the search itself is limited by `count:`).
+    display: Option<i64>,
+}
+
+fn parse(q: Option<&str>) -> Result<quarry_query::Query, ApiError> {
+    let q = q.filter(|q| !q.trim().is_empty()).ok_or_else(|| {
+        ApiError::bad_request(
+            "no query: pass the search query as ?q=, e.g. ?q=lang:go%20http.Handler",
+        )
+    })?;
+    quarry_query::parse(q).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// `GET /api/search?q=`: the whole ranked result at once.
+pub async fn search_json(
+    State(state): State<Arc<AppState>>,
+    Query(p): Query<SearchParams>,
+) -> Result<Response, ApiError> {
+    let query = parse(p.q.as_deref())?;
+    let permit = state
+        .search_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::busy())?;
+    let searcher = state.searcher();
+    let opts = state.search_options.clone();
+    let results = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        searcher.search(&query, &opts)
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("search failed: {e}"),
+        )
+    })?
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let q = p.q.unwrap_or_default();
+    let mut body = json!({
+        "matchCount": results.match_count,
+        "limitHit": results.limit_hit,
+        "timedOut": results.timed_out,
+        "durationMs": results.duration.as_millis() as u64,
+        "results": results.files,
+        "repositories": results.repos,
+        "stats": results.stats,
+    });
+    if let Some(alert) = alert(&results, &q) {
+        body["alert"] = alert;
+    }
+    Ok(Json(body).into_response())
+}
+
+/// The alert that tells what a limit cut and how to see more.
+fn alert(r: &SearchResults, q: &str) -> Option<Value> {
+    if r.timed_out {
+        Some(json!({
+            "title": "Search timed out",
+            "description": format!("The search stopped at its time limit after {} matches; results are partial.", r.match_count),
+            "proposedQueries": [{ "description": "search for up to a minute", "query": format!("{q} timeout:1m") }],
+        }))
+    } else if r.limit_hit {
+        Some(json!({
+            "title": "Result limit hit",
+            "description": format!("Showing the first {} matches; there are more.", r.match_count),
+            "proposedQueries": [{ "description": "show all matches", "query": format!("{q} count:all") }],
+        }))
+    } else {
+        None
+    }
+}
+
+fn skipped(r: &SearchResults) -> Vec<Value> {
+    let mut out = Vec::new();
+    if r.timed_out {
+        out.push(json!({
+            "reason": "shard-timeout", "title": "timed out", "severity": "warn",
+            "message": "Some files were not searched before the time limit.",
+            "suggested": { "title": "search longer", "queryExpression": "timeout:1m" },
+        }));
+    }
+    if r.limit_hit {
+        out.push(json!({
+            "reason": "shard-match-limit", "title": "result limit hit", "severity": "info",
+            "message": format!("The search stopped after {} matches.", r.match_count),
+            "suggested": { "title": "show all", "queryExpression": "count:all" },
+        }));
+    }
+    out
+}
+
+fn event(name: &str, data: &Value) -> Event {
+    Event::default().event(name).data(data.to_string())
+}
+
+/// What the stream has sent so far, shared with the search threads.
+struct StreamState {
+    sent: usize,
+    display: usize,
+    filters: Filters,
+    repos_seen: Vec<String>,
+}
+
+/// `GET /.api/search/stream?q=`: matches as each shard finishes, with progress and filters.
+pub async fn search_stream(
+    State(state): State<Arc<AppState>>,
+    Query(p): Query<SearchParams>,
+) -> Response {
+    let started = Instant::now();
+    let (tx, rx) = mpsc::channel::<Event>(64);
+    let q = p.q.clone().unwrap_or_default();
+    let query = match parse(p.q.as_deref()) {
+        Ok(q) => q,
+        Err(e) => {
+            // As Sourcegraph does: a bad query is an alert, then the stream ends normally.
+            let events = vec![
+                event(
+                    "alert",
+                    &json!({ "title": "Invalid query", "description": e.message, "proposedQueries": null }),
+                ),
+                event(
+                    "progress",
+                    &json!({ "done": true, "matchCount": 0, "durationMs": 0, "skipped": [] }),
+                ),
+                event("done", &json!({})),
+            ];
+            return sse(tokio_stream::iter(
+                events.into_iter().map(Ok::<_, Infallible>),
+            ));
+        }
+    };
+    let permit = match state.search_slots.clone().try_acquire_owned() {
+        Ok(p) => p,
+        Err(_) => return ApiError::busy().into_response(),
+    };
+    let searcher = state.searcher();
+    let opts = state.search_options.clone();
+    let display = p
+        .display
+        .filter(|d| *d >= 0)
+        .map_or(usize::MAX, |d| d as usize);
+    let repositories = {
+        let mut names: Vec<&str> = searcher.shards().iter().map(|s| s.repo()).collect();
+        names.dedup();
+        names.len()
+    };
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let shared = Mutex::new(StreamState {
+            sent: 0,
+            display,
+            filters: Filters::default(),
+            repos_seen: Vec::new(),
+        });
+        let select_repo = query.select == Some(Select::Repo);
+        let on_shard = |r: ShardResults| {
+            let mut st = shared.lock().expect("not poisoned");
+            let mut batch = Vec::new();
+            for f in r.files {
+                st.filters.add(f);
+                if st.sent >= st.display {
+                    continue;
+                }
+                if select_repo {
+                    if !st.repos_seen.iter().any(|x| **x == *f.repo) {
+                        st.repos_seen.push(f.repo.to_string());
+                        batch.push(repo_match(&f.repo, repo_id(&f.repo)));
+                        st.sent += 1;
+                    }
+                } else {
+                    let mut v = file_match(f, repo_id(&f.repo));
+                    let room = st.display - st.sent;
+                    if let Some(lines) = v.get_mut("lineMatches").and_then(Value::as_array_mut) {
+                        lines.truncate(room);
+                    }
+                    st.sent += f.match_count().min(room);
+                    batch.push(v);
+                }
+            }
+            let progress = json!({ "done": false, "matchCount": st.sent, "durationMs": started.elapsed().as_millis() as u64, "repositoriesCount": repositories, "skipped": [] });
+            let filters = st.filters.to_json(false);
+            drop(st);
+            if !batch.is_empty() {
+                let _ = tx.blocking_send(event("matches", &Value::Array(batch)));
+                let _ = tx.blocking_send(event("filters", &filters));
+            }
+            let _ = tx.blocking_send(event("progress", &progress));
+        };
+        match searcher.search_streaming(&query, &opts, &on_shard) {
+            Ok(results) => {
+                let st = shared.lock().expect("not poisoned");
+                let _ = tx.blocking_send(event(
+                    "filters",
+                    &st.filters.to_json(!results.limit_hit && !results.timed_out),
+                ));
+                if let Some(a) = alert(&results, &q) {
+                    let _ = tx.blocking_send(event("alert", &a));
+                }
+                let progress = json!({
+                    "done": true,
+                    "matchCount": results.match_count,
+                    "durationMs": started.elapsed().as_millis() as u64,
+                    "repositoriesCount": repositories,
+                    "skipped": skipped(&results),
+                });
+                let _ = tx.blocking_send(event("progress", &progress));
+            }
+            Err(e) => {
+                let _ = tx.blocking_send(event("alert", &json!({ "title": "Invalid query", "description": e.to_string(), "proposedQueries": null })));
+            }
+        }
+        let _ = tx.blocking_send(event("done", &json!({})));
+    });
+    sse(futures_util::StreamExt::map(
+        ReceiverStream::new(rx),
+        Ok::<Event, Infallible>,
+    ))
+}
+
+fn sse<S>(stream: S) -> Response
+where
+    S: futures_util::Stream<Item = Result<Event, Infallible>> + Send + 'static,
+{
+    let mut resp = Sse::new(stream).into_response();
+    // Tells nginx-style proxies not to hold events back until the search ends.
+    resp.headers_mut()
+        .insert("x-accel-buffering", "no".parse().expect("valid header"));
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        "no-cache".parse().expect("valid header"),
+    );
+    resp
+}

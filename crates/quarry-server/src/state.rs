@@ -1,0 +1,93 @@
+//! What every handler shares: the loaded shards, search limits, repository status.
+
+use quarry_index::DataDir;
+use quarry_search::{SearchOptions, Searcher};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use tokio::sync::Semaphore;
+
+/// Sync status of one repository, as shown on its page and in `/api/repos`.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncStatus {
+    pub state: SyncState,
+    pub last_fetch_at: Option<u64>,
+    pub last_success_at: Option<u64>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<u64>,
+    /// Where the repository comes from (a path or a URL).
+    pub source: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncState {
+    #[default]
+    Idle,
+    Syncing,
+    Error,
+}
+
+/// Asks the sync machinery to refresh a repository now.
+pub trait SyncTrigger: Send + Sync {
+    /// Returns false when the repository is unknown to the sync machinery.
+    fn trigger(&self, repo: &str) -> bool;
+}
+
+pub struct AppState {
+    searcher: RwLock<Arc<Searcher>>,
+    pub data: DataDir,
+    pub search_options: SearchOptions,
+    pub search_slots: Arc<Semaphore>,
+    pub status: RwLock<BTreeMap<String, SyncStatus>>,
+    pub sync: RwLock<Option<Arc<dyn SyncTrigger>>>,
+}
+
+impl AppState {
+    pub fn new(
+        data: DataDir,
+        search_options: SearchOptions,
+        max_concurrent_searches: usize,
+    ) -> Arc<AppState> {
+        let state = Arc::new(AppState {
+            searcher: RwLock::new(Arc::new(Searcher::new(Vec::new()))),
+            data,
+            search_options,
+            search_slots: Arc::new(Semaphore::new(max_concurrent_searches.max(1))),
+            status: RwLock::new(BTreeMap::new()),
+            sync: RwLock::new(None),
+        });
+        state.reload();
+        state
+    }
+
+    /// The shards to search now. Cheap: searches keep the set they started with.
+    pub fn searcher(&self) -> Arc<Searcher> {
+        self.searcher.read().expect("not poisoned").clone()
+    }
+
+    /// Re-reads the data directory's manifests and swaps in the new set of shards. Returns the
+    /// errors of repositories that failed to load (the others are served).
+    pub fn reload(&self) -> Vec<String> {
+        let loaded = self.data.load();
+        *self.searcher.write().expect("not poisoned") = Arc::new(Searcher::new(loaded.shards));
+        loaded.errors.iter().map(|e| e.to_string()).collect()
+    }
+
+    pub fn set_status(&self, repo: &str, f: impl FnOnce(&mut SyncStatus)) {
+        let mut map = self.status.write().expect("not poisoned");
+        f(map.entry(repo.to_string()).or_default());
+    }
+}
+
+/// A stable numeric id for a repository name (Sourcegraph clients expect `repositoryID`).
+pub fn repo_id(name: &str) -> u64 {
+    // FNV-1a, folded to 31 bits so that clients using int32 are happy.
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in name.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    (h ^ (h >> 32)) & 0x7FFF_FFFF
+}
