@@ -160,7 +160,7 @@ mod tests {
                 text: "é foo foo".as_bytes().to_vec(),
                 ranges: vec![3..6, 7..10],
             }],
-            path_ranges: vec![4..9],
+            path_ranges: vec![Range { start: 4, end: 9 }],
             skipped: None,
             score: 1.0,
             order: (0, 0),
