@@ -15,11 +15,18 @@ pub struct ShardMeta {
     /// The git branch or tag indexed; empty for a directory tree.
     #[serde(default)]
     pub branch: String,
+    /// Whether `branch` is the repository's default branch (what a search without `rev:` sees).
+    #[serde(default = "default_true")]
+    pub default_branch: bool,
     pub shard: u32,
     pub generation: u64,
     pub docs: u32,
     pub content_bytes: u64,
     pub builder: String,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// A document to add: its repository-relative path and either its text or why it was skipped.

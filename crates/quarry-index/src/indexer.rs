@@ -230,6 +230,8 @@ fn build_shard(
     let meta = ShardMeta {
         repo: target.repo.clone(),
         branch: target.branch.clone(),
+        // Until sync marks default branches explicitly, every index is a default branch.
+        default_branch: true,
         shard: n,
         generation,
         docs: builder.doc_count() as u32,

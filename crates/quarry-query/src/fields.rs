@@ -18,6 +18,7 @@ pub(crate) enum Field {
     Select,
     PatternType,
     Timeout,
+    Rev,
     /// A Sourcegraph field quarry does not implement; the canonical name.
     Unsupported(&'static str),
 }
@@ -33,6 +34,7 @@ impl Field {
                 | Field::Select
                 | Field::PatternType
                 | Field::Timeout
+                | Field::Rev
         )
     }
 }
@@ -52,7 +54,7 @@ pub(crate) fn lookup(name: &str) -> Option<Field> {
         "select" => Field::Select,
         "patterntype" => Field::PatternType,
         "timeout" => Field::Timeout,
-        "rev" | "revision" => Field::Unsupported("rev"),
+        "rev" | "revision" => Field::Rev,
         "fork" => Field::Unsupported("fork"),
         "archived" => Field::Unsupported("archived"),
         "visibility" => Field::Unsupported("visibility"),
@@ -99,7 +101,7 @@ pub(crate) fn is_predicate(field: Field, name: &str) -> bool {
             "has.owner",
             "has.contributor",
         ],
-        Field::Unsupported("rev") => &["at.time"],
+        Field::Rev => &["at.time"],
         _ => &[],
     };
     known.contains(&name.as_str())

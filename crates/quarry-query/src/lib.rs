@@ -84,6 +84,9 @@ pub struct Query {
     pub pattern_type: PatternType,
     /// `timeout:`; `None` leaves the choice to the engine.
     pub timeout: Option<Duration>,
+    /// `rev:a:b`: the branches or tags to search (`HEAD` is the default branch; a value with
+    /// `*` is a glob). Empty: each repository's default branch.
+    pub revs: Vec<String>,
 }
 
 impl Default for Query {
@@ -96,6 +99,7 @@ impl Default for Query {
             select: None,
             pattern_type: PatternType::Keyword,
             timeout: None,
+            revs: Vec::new(),
         }
     }
 }

@@ -262,8 +262,8 @@ impl Resolver<'_> {
                     let offset = p.value.offset(at);
                     return Err(self.err(
                         offset..offset + 1,
-                        "revisions (repo:name@revision) are not supported yet: quarry searches \
-                         the indexed revision; write \\@ to match a literal @",
+                        "revisions in repo:name@revision are not supported yet: use rev:revision; \
+                         write \\@ to match a literal @",
                     ));
                 }
                 self.validate(&p.value, " in repo:", "escape special characters with \\")?;
@@ -323,6 +323,18 @@ impl Resolver<'_> {
             Field::Timeout => fields::parse_timeout(value)
                 .map(|v| q.timeout = Some(v))
                 .map_err(located),
+            Field::Rev if value.contains('(') => Err(located(format!(
+                "predicates such as rev:{value} are not supported yet: give branch or tag names, e.g. rev:main"
+            ))),
+            Field::Rev => {
+                // `rev:a:b` searches several revisions, as in Sourcegraph.
+                let revs: Vec<String> = value.split(':').map(str::to_string).collect();
+                if revs.iter().any(|r| r.is_empty()) {
+                    return Err(located("rev: takes revisions separated by ':', e.g. rev:main:v1.0".into()));
+                }
+                q.revs = revs;
+                Ok(())
+            }
             Field::Type => {
                 let t = fields::parse_type(value).map_err(located)?;
                 // Several type: values widen the search (Sourcegraph unions
@@ -416,7 +428,6 @@ impl Resolver<'_> {
 
 fn unsupported_message(name: &str, canonical: &str) -> String {
     let why = match canonical {
-        "rev" => ": quarry searches the indexed revision of each repository",
         "fork" | "archived" | "visibility" | "context" | "index" => {
             ": narrow the repositories with repo: instead"
         }
@@ -440,6 +451,7 @@ fn example(field: Field) -> &'static str {
         Field::Select => "select:repo",
         Field::PatternType => "patterntype:regexp",
         Field::Timeout => "timeout:10s",
+        Field::Rev => "rev:main",
         Field::Unsupported(_) => "",
     }
 }

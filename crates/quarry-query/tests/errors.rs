@@ -205,13 +205,7 @@ fn fields() {
 #[test]
 fn unsupported() {
     check_errors(&[
-        ("rev:main x", 0, 8, "field 'rev:' is not supported yet"),
-        (
-            "revision:main",
-            0,
-            13,
-            "field 'revision:' is not supported yet",
-        ),
+        ("rev:main: x", 4, 5, "rev: takes revisions separated by ':'"),
         ("x fork:yes", 2, 8, "field 'fork:' is not supported yet"),
         ("author:me", 0, 9, "field 'author:' is not supported yet"),
         ("m:fix", 0, 5, "field 'm:' is not supported yet"),
@@ -233,7 +227,7 @@ fn unsupported() {
             "repo:a@v1.0:v2.0 x",
             6,
             1,
-            "revisions (repo:name@revision) are not supported yet",
+            "revisions in repo:name@revision are not supported yet: use rev:",
         ),
         (
             "repo:^github\\.com/docker/machine$@*refs/heads/* middleware",

@@ -109,6 +109,19 @@ impl Default for SearchOptions {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn revision_globs() {
+        use super::glob_match;
+        assert!(glob_match(b"release/*", b"release/1.0"));
+        assert!(glob_match(b"main", b"main"));
+        assert!(!glob_match(b"main", b"maint"));
+        assert!(glob_match(b"*", b""));
+        assert!(!glob_match(b"v*x", b"v1.0"));
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
     #[error(transparent)]
@@ -169,6 +182,7 @@ impl Searcher {
             .shards
             .par_iter()
             .enumerate()
+            .filter(|(_, shard)| revision_selected(shard, &query.revs))
             .map(
                 |(i, shard)| match search_shard(shard, i, &program, &budget) {
                     Ok((files, stats)) => {
@@ -241,6 +255,27 @@ impl Searcher {
         }
         results.duration = started.elapsed();
         Ok(results)
+    }
+}
+
+/// Without `rev:`, a repository's default branch is searched; with it, the branches and tags it
+/// names (`HEAD` being the default branch, `*` a wildcard).
+fn revision_selected(shard: &Shard, revs: &[String]) -> bool {
+    let meta = shard.meta();
+    if revs.is_empty() {
+        return meta.default_branch;
+    }
+    revs.iter().any(|r| {
+        (r == "HEAD" && meta.default_branch) || glob_match(r.as_bytes(), meta.branch.as_bytes())
+    })
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((b'*', rest)) => (0..=text.len()).any(|i| glob_match(rest, &text[i..])),
+        Some((c, rest)) => text.first() == Some(c) && glob_match(rest, &text[1..]),
     }
 }
 
