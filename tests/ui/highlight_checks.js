@@ -1,0 +1,51 @@
+// Unit checks of crates/quarry-server/ui/highlight.js, run in the page by ui_test.py through
+// WebDriver's execute/async: the last argument is the callback; it gets 'ok' or the failures.
+const done = arguments[arguments.length - 1];
+import('/_ui/highlight.js').then((h) => {
+  const dom = (s) => { const d = document.createElement('div'); d.innerHTML = s; return d; };
+  const texts = (d, sel) => [...d.querySelectorAll(sel)].map((e) => e.textContent);
+  const fails = [];
+  const eq = (what, got, want) => {
+    if (JSON.stringify(got) !== JSON.stringify(want)) fails.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+  };
+  eq('escaping', h.renderLine('<a>&"\'', [], []), '&lt;a&gt;&amp;&quot;&#39;');
+  let d = dom(h.highlightLine('int x = "<b>";', 'C', [[9, 12]]));
+  eq('mark in a string', texts(d, 'mark'), ['<b>']);
+  eq('no element from text', d.querySelectorAll('b').length, 0);
+  eq('string token, split at the mark', texts(d, '.tok-str').join(''), '"<b>"');
+  d = dom(h.highlightLine('return foo(1);', 'C', [[0, 10]]));
+  eq('one mark across tokens', texts(d, 'mark'), ['return foo']);
+  eq('tokens inside the mark', [...d.querySelectorAll('mark span')].map((s) => s.className), ['tok-kw', 'tok-fn']);
+  d = dom(h.highlightLine('abcd', 'Text', [[0, 2], [2, 4]]));
+  eq('adjacent marks', texts(d, 'mark'), ['ab', 'cd']);
+  const t = '\u{1F600} hello';
+  eq('code points to UTF-16', h.codePointRanges(t, [[2, 5]]), [[3, 8]]);
+  d = dom(h.highlightLine(t, 'Text', h.codePointRanges(t, [[2, 5]])));
+  eq('mark after an emoji', texts(d, 'mark'), ['hello']);
+  let f = h.fileHighlighter('C');
+  f('/* open');
+  d = dom(f('still */ int x;'));
+  eq('block comment across lines', [texts(d, '.tok-com'), texts(d, '.tok-type')], [['still */'], ['int']]);
+  f = h.fileHighlighter('Python');
+  f('s = """doc');
+  d = dom(f('more""" if x'));
+  eq('triple-quoted string across lines', [texts(d, '.tok-str'), texts(d, '.tok-kw')], [['more"""'], ['if']]);
+  d = dom(h.highlightLine('let s = r#"a "quoted" b"#; // c', 'Rust', []));
+  eq('rust raw string', texts(d, '.tok-str'), ['r#"a "quoted" b"#']);
+  eq('rust comment', texts(d, '.tok-com'), ['// c']);
+  d = dom(h.highlightLine("fn f<'a>(x: &'a str) -> char { 'x' }", 'Rust', []));
+  eq('rust lifetimes and chars', texts(d, '.tok-lifetime, .tok-str'), ["'a", "'a", "'x'"]);
+  d = dom(h.highlightLine('echo "$HOME" # note', 'Shell', []));
+  eq('shell', [texts(d, '.tok-str'), texts(d, '.tok-com')], [['"$HOME"'], ['# note']]);
+  d = dom(h.highlightLine('func main() { x := `raw` }', 'Go', []));
+  eq('go', [texts(d, '.tok-kw'), texts(d, '.tok-str')], [['func'], ['`raw`']]);
+  d = dom(h.highlightLine('const a = 0x1F + 2.5e3; // n', 'TypeScript', []));
+  eq('numbers', texts(d, '.tok-num'), ['0x1F', '2.5e3']);
+  d = dom(h.highlightLine('  #define X 1', 'C', []));
+  eq('preprocessor', texts(d, '.tok-pp'), ['  #define']);
+  d = dom(h.highlightLine('public static void main(String[] a) {}', 'Java', []));
+  eq('java', texts(d, '.tok-kw'), ['public', 'static']);
+  d = dom(h.highlightLine('x = "y"  # z', 'Klingon', []));
+  eq('unknown language: generic', [texts(d, '.tok-str'), texts(d, '.tok-com')], [['"y"'], ['# z']]);
+  done(fails.length ? fails.join('\n') : 'ok');
+}).catch((e) => done('import failed: ' + e));
