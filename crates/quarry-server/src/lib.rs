@@ -10,6 +10,7 @@ mod repos;
 mod search;
 mod state;
 mod ui;
+pub mod webhooks;
 
 pub use state::{repo_id, AppState, SyncState, SyncStatus, SyncTrigger};
 

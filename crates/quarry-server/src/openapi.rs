@@ -71,6 +71,15 @@ pub fn document() -> Value {
                     "409": error_response("This server has no sync configured")
                 }
             }},
+            "/api/webhooks/{host}": { "post": {
+                "summary": "Push webhook from a code host (github, gitlab, gitea); verified with the configured secret, then the pushed repository is synced",
+                "parameters": [{ "name": "host", "in": "path", "required": true, "schema": { "type": "string", "enum": ["github", "gitlab", "gitea"] } }],
+                "responses": {
+                    "202": { "description": "Accepted; lists the repositories whose sync was triggered" },
+                    "401": error_response("Missing or wrong signature/token"),
+                    "404": error_response("This webhook is not configured")
+                }
+            }},
             "/api/openapi.json": { "get": {
                 "summary": "This document",
                 "responses": { "200": { "description": "OpenAPI 3.1 document" } }

@@ -42,6 +42,8 @@ pub struct AppState {
     pub search_slots: Arc<Semaphore>,
     pub status: RwLock<BTreeMap<String, SyncStatus>>,
     pub sync: RwLock<Option<Arc<dyn SyncTrigger>>>,
+    pub webhook_secrets: RwLock<crate::webhooks::WebhookSecrets>,
+    pub push_target: RwLock<Option<Arc<dyn crate::webhooks::PushTarget>>>,
 }
 
 impl AppState {
@@ -57,6 +59,8 @@ impl AppState {
             search_slots: Arc::new(Semaphore::new(max_concurrent_searches.max(1))),
             status: RwLock::new(BTreeMap::new()),
             sync: RwLock::new(None),
+            webhook_secrets: RwLock::new(Default::default()),
+            push_target: RwLock::new(None),
         });
         state.reload();
         state
