@@ -148,7 +148,9 @@ function render() {
   if (view && view.update && view.update(route)) return;
   if (view) view.destroy();
   document.body.dataset.view = route.view;
-  $('#q').value = route.view === 'search' ? route.q : '';
+  // The header box keeps the last query on file and repository pages, to refine it from there.
+  if (route.view === 'search') $('#q').value = route.q;
+  else if (route.view === 'home' || route.view === 'login') $('#q').value = '';
   if (me && me.authRequired && !me.user && route.view !== 'login') { toLogin(); return; }
   const main = $('#main');
   view = VIEWS[route.view](main, route);
