@@ -205,6 +205,7 @@ fn sync_dir(state: &AppState, data: &DataDir, r: &Repo) {
             repo: r.name.clone(),
             branch: String::new(),
             commit: fingerprint,
+            default_branch: true,
         };
         index_source(data, &target, &source, &opts, &NoProgress)?;
         Ok(true)

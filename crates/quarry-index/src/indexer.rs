@@ -46,6 +46,9 @@ pub struct Target {
     pub branch: String,
     /// Empty for a plain directory tree.
     pub commit: String,
+    /// Whether this is the repository's default branch (true for a directory tree): what a
+    /// search without `rev:` sees.
+    pub default_branch: bool,
 }
 
 /// Indexes the directory `root` as repository `name`, replacing any previous index of it.
@@ -59,6 +62,7 @@ pub fn index_repository(
     let source = DirSource::new(root)?;
     let target = Target {
         repo: name.to_string(),
+        default_branch: true,
         ..Target::default()
     };
     index_source(data, &target, &source, opts, progress)
@@ -125,6 +129,7 @@ pub fn index_source(
         name: name.to_string(),
         branch: target.branch.clone(),
         commit: target.commit.clone(),
+        default_branch: target.default_branch,
         source: source.location(),
         generation,
         indexed_at_unix: SystemTime::now()
@@ -230,8 +235,7 @@ fn build_shard(
     let meta = ShardMeta {
         repo: target.repo.clone(),
         branch: target.branch.clone(),
-        // Until sync marks default branches explicitly, every index is a default branch.
-        default_branch: true,
+        default_branch: target.default_branch,
         shard: n,
         generation,
         docs: builder.doc_count() as u32,

@@ -22,6 +22,10 @@ use std::sync::Arc;
 
 pub const MANIFEST_VERSION: u32 = 1;
 
+fn default_true() -> bool {
+    true
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct IndexStats {
     pub files: u64,
@@ -41,6 +45,9 @@ pub struct Manifest {
     /// The commit indexed; empty for a directory tree.
     #[serde(default)]
     pub commit: String,
+    /// Whether `branch` is the repository's default branch.
+    #[serde(default = "default_true")]
+    pub default_branch: bool,
     /// Where the repository was indexed from (absolute path), for operators.
     pub source: String,
     pub generation: u64,

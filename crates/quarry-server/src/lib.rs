@@ -3,6 +3,7 @@
 //! and the web UI. Library crates below it know nothing of HTTP; this crate knows nothing of
 //! where repositories come from (the CLI wires sync in through [`SyncTrigger`]).
 
+pub mod auth;
 mod convert;
 mod error;
 pub mod openapi;
@@ -39,6 +40,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/_ui/{*file}", get(ui::asset))
         .fallback(get(ui::page))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .with_state(state)
 }
 

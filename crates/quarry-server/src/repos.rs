@@ -1,17 +1,18 @@
 //! Repository list and status, file contents, on-demand sync.
 
+use crate::auth::{require_admin, Caller};
 use crate::error::ApiError;
 use crate::state::{repo_id, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Every indexed or configured repository with its branches and sync status.
-fn repos(state: &AppState) -> BTreeMap<String, Value> {
+/// Every indexed or configured repository `who` may see, with its branches and sync status.
+fn repos(state: &AppState, who: &Caller) -> BTreeMap<String, Value> {
     let (manifests, _) = state.data.manifests();
     let status = state.status.read().expect("not poisoned").clone();
     let mut out: BTreeMap<String, Value> = BTreeMap::new();
@@ -37,18 +38,23 @@ fn repos(state: &AppState) -> BTreeMap<String, Value> {
         out.entry(name.clone())
             .or_insert_with(|| json!({ "name": name, "id": repo_id(&name), "source": s.source, "branches": [], "sync": s }));
     }
+    out.retain(|name, _| state.visible(name, who.0.as_ref()));
     out
 }
 
-pub async fn list(State(state): State<Arc<AppState>>) -> Json<Vec<Value>> {
-    Json(repos(&state).into_values().collect())
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+) -> Json<Vec<Value>> {
+    Json(repos(&state, &caller).into_values().collect())
 }
 
 pub async fn get(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    repos(&state)
+    repos(&state, &caller)
         .remove(&name)
         .map(Json)
         .ok_or_else(|| unknown(&name))
@@ -69,6 +75,7 @@ pub struct BlobParams {
 /// `GET /api/repos/{repo}/blob?path=&rev=`: a file's contents from the index.
 pub async fn blob(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     Query(p): Query<BlobParams>,
 ) -> Result<Json<Value>, ApiError> {
@@ -77,7 +84,8 @@ pub async fn blob(
         .filter(|p| !p.is_empty())
         .ok_or_else(|| ApiError::bad_request("pass the file as ?path=dir/file"))?;
     let rev = p.rev.unwrap_or_default();
-    let searcher = state.searcher();
+    // A repository the caller may not see answers exactly like one that does not exist.
+    let searcher = state.searcher_for(caller.0.as_ref());
     let mut repo_seen = false;
     // Without a revision, the shards of the default (first indexed) branch answer.
     for shard in searcher.shards().iter().filter(|s| s.repo() == name) {
@@ -114,8 +122,12 @@ pub async fn blob(
 /// `POST /api/repos/{repo}/sync`: refresh a repository now.
 pub async fn sync(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if state.authenticator.read().expect("not poisoned").is_some() {
+        require_admin(&caller)?;
+    }
     let trigger = state.sync.read().expect("not poisoned").clone();
     match trigger {
         Some(t) if t.trigger(&name) => Ok((StatusCode::ACCEPTED, Json(json!({ "queued": name })))),

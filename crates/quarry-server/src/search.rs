@@ -1,5 +1,6 @@
 //! `GET /api/search` (JSON) and `GET /.api/search/stream` (Sourcegraph's event stream).
 
+use crate::auth::Caller;
 use crate::convert::{file_match, repo_match, Filters};
 use crate::error::ApiError;
 use crate::state::{repo_id, AppState};
@@ -7,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use quarry_query::Select;
 use quarry_search::{SearchResults, ShardResults};
@@ -128,6 +130,7 @@ struct StreamState {
 /// `GET /.api/search/stream?q=`: matches as each shard finishes, with progress and filters.
 pub async fn search_stream(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Query(p): Query<SearchParams>,
 ) -> Response {
     let started = Instant::now();
@@ -157,7 +160,7 @@ pub async fn search_stream(
         Ok(p) => p,
         Err(_) => return ApiError::busy().into_response(),
     };
-    let searcher = state.searcher();
+    let searcher = state.searcher_for(caller.0.as_ref());
     let opts = state.search_options.clone();
     let display = p
         .display

@@ -44,6 +44,12 @@ pub struct AppState {
     pub sync: RwLock<Option<Arc<dyn SyncTrigger>>>,
     pub webhook_secrets: RwLock<crate::webhooks::WebhookSecrets>,
     pub push_target: RwLock<Option<Arc<dyn crate::webhooks::PushTarget>>>,
+    pub authenticator: RwLock<Option<Arc<dyn crate::auth::Authenticator>>>,
+    /// When set, API calls need a user (token or session); otherwise anonymous users may read
+    /// public repositories.
+    pub auth_required: std::sync::atomic::AtomicBool,
+    /// Repositories not listed are public.
+    pub visibility: RwLock<std::collections::HashMap<String, crate::auth::Visibility>>,
 }
 
 impl AppState {
@@ -61,6 +67,9 @@ impl AppState {
             sync: RwLock::new(None),
             webhook_secrets: RwLock::new(Default::default()),
             push_target: RwLock::new(None),
+            authenticator: RwLock::new(None),
+            auth_required: std::sync::atomic::AtomicBool::new(false),
+            visibility: RwLock::new(Default::default()),
         });
         state.reload();
         state
@@ -77,6 +86,32 @@ impl AppState {
         let loaded = self.data.load();
         *self.searcher.write().expect("not poisoned") = Arc::new(Searcher::new(loaded.shards));
         loaded.errors.iter().map(|e| e.to_string()).collect()
+    }
+
+    /// Whether `who` may see repository `repo`.
+    pub fn visible(&self, repo: &str, who: Option<&crate::auth::Principal>) -> bool {
+        self.visibility
+            .read()
+            .expect("not poisoned")
+            .get(repo)
+            .is_none_or(|v| v.allows(who))
+    }
+
+    /// The shards `who` may search: private repositories of others never reach the engine, so
+    /// no result, count or filter can reveal them.
+    pub fn searcher_for(&self, who: Option<&crate::auth::Principal>) -> Arc<Searcher> {
+        let all = self.searcher();
+        let vis = self.visibility.read().expect("not poisoned");
+        if vis.values().all(|v| *v == crate::auth::Visibility::Public) {
+            return all;
+        }
+        let shards = all
+            .shards()
+            .iter()
+            .filter(|s| vis.get(s.repo()).is_none_or(|v| v.allows(who)))
+            .cloned()
+            .collect();
+        Arc::new(Searcher::new(shards))
     }
 
     pub fn set_status(&self, repo: &str, f: impl FnOnce(&mut SyncStatus)) {

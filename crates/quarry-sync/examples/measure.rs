@@ -106,6 +106,7 @@ fn main() {
         repo: "m".into(),
         branch: "main".into(),
         commit: commit.clone(),
+        default_branch: true,
     };
     let index_git = median(runs, |_| {
         let t = Instant::now();

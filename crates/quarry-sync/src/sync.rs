@@ -169,12 +169,16 @@ pub fn sync_repository_with(
     let wanted = wanted_refs(&refs, default.as_deref(), spec, &mut report.ignored);
 
     for r in &wanted {
-        let previous = match data.manifest(&spec.name, &r.name) {
-            Ok(m) => m.map(|m| m.commit),
-            // An unreadable or old-format manifest is replaced by a fresh index.
-            Err(_) => None,
-        };
-        if previous.as_deref() == Some(r.commit.as_str()) {
+        let is_default = r.kind == RefKind::Branch && default.as_deref() == Some(r.name.as_str());
+        let manifest = data.manifest(&spec.name, &r.name).ok().flatten();
+        // An unreadable or old-format manifest is replaced by a fresh index.
+        let previous = manifest.as_ref().map(|m| m.commit.clone());
+        // A ref that became (or stopped being) the default branch is re-indexed too, so that
+        // searches without rev: see exactly the default branch.
+        let same_role = manifest
+            .as_ref()
+            .is_some_and(|m| m.default_branch == is_default);
+        if previous.as_deref() == Some(r.commit.as_str()) && same_role {
             report.unchanged.push(r.name.clone());
             continue;
         }
@@ -183,6 +187,7 @@ pub fn sync_repository_with(
             repo: spec.name.clone(),
             branch: r.name.clone(),
             commit: r.commit.clone(),
+            default_branch: is_default,
         };
         match index_source(
             data,
