@@ -153,6 +153,11 @@ function resultElement(m) {
       <a class="path repo-only" href="${repoUrl(m.repository)}">${m.repository}</a><span class="badge">repository</span></header>`);
     return el;
   }
+  if (m.type !== 'content' && m.type !== 'path') { // symbol, commit, ...: not produced by quarry
+    setHTML(el, html`<header class="result-head"><a class="repo" href="${repoUrl(m.repository || '')}">${m.repository || ''}</a>
+      <span class="badge">${m.type} result</span>${m.path ? html`<span class="path">${m.path}</span>` : ''}</header>`);
+    return el;
+  }
   const lines = m.type === 'content' ? linesOf(m) : [];
   const firstLine = lines.length ? lines[0].lineNumber + 1 : undefined;
   const count = matchCount(m);
