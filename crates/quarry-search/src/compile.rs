@@ -3,7 +3,7 @@
 
 use crate::cond::Cond;
 use crate::pattern::{compile, Pattern, PatternError};
-use crate::plan::condition;
+use crate::plan::{condition, required_literals};
 use quarry_index::Field;
 use quarry_query::{Expr, Query, SearchType};
 
@@ -20,11 +20,23 @@ pub(crate) enum Node {
     Lang(u16),
 }
 
+/// Strings one of which every match contains (folded, for rarity estimates), and a searcher
+/// for them: a regex of the alternatives, so that the regex engine picks its fastest literal
+/// strategy (memmem, Teddy, ...) with the pattern's own case sensitivity.
+#[derive(Debug)]
+pub(crate) struct Required {
+    pub strings: Vec<Vec<u8>>,
+    pub finder: regex_automata::meta::Regex,
+}
+
 /// One search pattern, matched against content, path, or either.
 #[derive(Debug)]
 pub(crate) struct Atom {
     pub source: String,
     pub content: Option<(Pattern, Cond)>,
+    /// For line-bound patterns: literal sets, one of which verification can look for first
+    /// and then run the regex only on the lines that contain it.
+    pub required: Vec<Required>,
     pub path: Option<(Pattern, Cond)>,
     /// Its matches are shown (it is not under a NOT).
     pub positive: bool,
@@ -72,7 +84,36 @@ fn lower(e: &Expr, q: &Query, p: &mut Program, positive: bool) -> Result<Node, P
                 let cond = condition(&compiled.hir, field);
                 (compiled.clone(), cond)
             };
+            let required = if on_content && !compiled.multiline {
+                // Exact strings for the finder (its regex applies the case rule), folded
+                // ones for the rarity estimate from the index.
+                let exact = required_literals(&compiled.hir, ci);
+                let folded = required_literals(&compiled.hir, true);
+                exact
+                    .into_iter()
+                    .zip(folded)
+                    .filter_map(|(set, folded)| {
+                        let alternatives: Vec<String> = set
+                            .iter()
+                            .map(|s| std::str::from_utf8(s).ok().map(regex_syntax::escape))
+                            .collect::<Option<_>>()?;
+                        let finder = regex_automata::meta::Regex::builder()
+                            .syntax(
+                                regex_automata::util::syntax::Config::new().case_insensitive(ci),
+                            )
+                            .build(&alternatives.join("|"))
+                            .ok()?;
+                        Some(Required {
+                            strings: folded.into_iter().collect(),
+                            finder,
+                        })
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             p.atoms.push(Atom {
+                required,
                 source: pat.regex.clone(),
                 content: on_content.then(|| with_cond(Field::Content)),
                 path: on_path.then(|| with_cond(Field::Path)),

@@ -58,6 +58,7 @@ pub(crate) fn search_shard(
     let cond = program.cond(&node);
     let candidates = candidates(shard, &cond, &mut stats)?;
     let repo: Arc<str> = Arc::from(shard.repo());
+    let finders = choose_finders(shard, program);
     let mut out = Vec::new();
     let ids: Box<dyn Iterator<Item = u32>> = match candidates {
         Some(ids) => Box::new(ids.into_iter()),
@@ -69,7 +70,7 @@ pub(crate) fn search_shard(
         }
         stats.docs_verified += 1;
         let doc = shard.doc(id);
-        let mut eval = DocEval::new(program, doc);
+        let mut eval = DocEval::new(program, doc, &finders);
         if !eval.holds(&node) {
             continue;
         }
@@ -86,6 +87,35 @@ pub(crate) fn search_shard(
         out.push(m);
     }
     Ok((out, stats))
+}
+
+/// For each atom, the required literal set that is rarest in this shard (by the posting-list
+/// size of its strings' rarest trigram), whose occurrences pick the lines to verify.
+fn choose_finders(shard: &Shard, program: &Program) -> Vec<Option<usize>> {
+    use quarry_index::grams::{pack, Gram};
+    let rarity = |s: &[u8]| -> usize {
+        s.windows(3)
+            .map(|w| -> Gram { pack(w[0], w[1], w[2]) })
+            .map(|g| shard.posting_size(quarry_index::Field::Content, g))
+            .min()
+            .unwrap_or(usize::MAX)
+    };
+    program
+        .atoms
+        .iter()
+        .map(|a| {
+            a.required
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, r)| {
+                    r.strings
+                        .iter()
+                        .map(|s| rarity(s))
+                        .fold(0usize, usize::saturating_add)
+                })
+                .map(|(i, _)| i)
+        })
+        .collect()
 }
 
 /// Evaluates a condition to candidate document ids, or `None` for "every document".
@@ -182,6 +212,7 @@ type Hits = (Vec<Range<usize>>, Vec<Range<usize>>);
 /// Lazily computed matches of each atom in one document.
 struct DocEval<'a> {
     program: &'a Program,
+    finders: &'a [Option<usize>],
     doc: Doc<'a>,
     /// Content without a UTF-8 byte order mark, which grep tools do not treat as text.
     text: &'a [u8],
@@ -189,10 +220,11 @@ struct DocEval<'a> {
 }
 
 impl<'a> DocEval<'a> {
-    fn new(program: &'a Program, doc: Doc<'a>) -> Self {
+    fn new(program: &'a Program, doc: Doc<'a>, finders: &'a [Option<usize>]) -> Self {
         let text = doc.content.strip_prefix(UTF8_BOM).unwrap_or(doc.content);
         DocEval {
             program,
+            finders,
             doc,
             text,
             hits: vec![None; program.atoms.len()],
@@ -221,6 +253,10 @@ impl<'a> DocEval<'a> {
         if self.hits[i].is_none() {
             let atom = &self.program.atoms[i];
             let content = match &atom.content {
+                Some((p, _)) if self.doc.record.skip == 0 && self.finders[i].is_some() => {
+                    let finder = &atom.required[self.finders[i].expect("checked")].finder;
+                    lines_containing(self.text, finder, &p.regex)
+                }
                 Some((p, _)) if self.doc.record.skip == 0 => {
                     let text = self.text;
                     // grep sees no line after a final newline (nor any line in an empty
@@ -278,9 +314,50 @@ impl<'a> DocEval<'a> {
     }
 }
 
+/// Matches of `regex` on the lines where `finder` finds one of its strings. Sound because
+/// every match lies within one line and contains one of the strings; much faster than running
+/// the regex over the whole text when the strings are rarer than the regex's own prefilter.
+fn lines_containing(
+    text: &[u8],
+    finder: &regex_automata::meta::Regex,
+    regex: &regex_automata::meta::Regex,
+) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < text.len() {
+        let Some(m) = finder.find(regex_automata::Input::new(text).span(pos..text.len())) else {
+            break;
+        };
+        let start = memchr::memrchr(b'\n', &text[..m.start()]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &text[m.end()..]).map_or(text.len(), |i| m.end() + i);
+        out.extend(
+            regex
+                .find_iter(&text[start..end])
+                .map(|r| r.start() + start..r.end() + start),
+        );
+        pos = end + 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_verification_finds_what_the_whole_text_search_finds() {
+        let pattern = crate::pattern::compile(r"\bstruct\b.*\bfor\b.*while", true).unwrap();
+        let text = b"struct a for b while\nno struct here\nSTRUCT x FOR y WHILE z\nwhile for struct\nstruct for while";
+        let finder = regex_automata::meta::Regex::new("(?i)while").unwrap();
+        let fast = lines_containing(text, &finder, &pattern.regex);
+        let slow: Vec<Range<usize>> = pattern
+            .regex
+            .find_iter(&text[..])
+            .map(|m| m.range())
+            .collect();
+        assert_eq!(fast, slow);
+        assert_eq!(fast.len(), 3);
+    }
 
     #[test]
     fn set_operations() {

@@ -40,6 +40,83 @@ pub fn condition(hir: &Hir, field: Field) -> Cond {
     info.cond
 }
 
+/// Sets of strings one of which every match must contain, each set from a run of literal
+/// pieces of a top-level concatenation (e.g. `struct.*for` gives {"struct"} and {"for"}).
+/// Strings are folded as the index folds them when `fold` is set, else kept exact; sets with a
+/// string shorter than 3 bytes or containing a newline are left out (they would find too
+/// much, or cross lines).
+pub fn required_literals(hir: &Hir, fold: bool) -> Vec<BTreeSet<Vec<u8>>> {
+    let mut out = Vec::new();
+    collect_required(hir, fold, &mut out);
+    out.retain(|set: &Set| {
+        !set.is_empty() && set.iter().all(|s| s.len() >= 3 && !s.contains(&b'\n'))
+    });
+    out
+}
+
+fn collect_required(hir: &Hir, fold: bool, out: &mut Vec<Set>) {
+    match hir.kind() {
+        HirKind::Capture(c) => collect_required(&c.sub, fold, out),
+        HirKind::Repetition(r) if r.min >= 1 => collect_required(&r.sub, fold, out),
+        HirKind::Concat(children) => {
+            let mut run: Option<Set> = None;
+            for child in children {
+                match exact_set(child, fold) {
+                    Some(set) => {
+                        run = Some(match run.take() {
+                            Some(r) if r.len() * set.len() <= 4 * MAX_SET => cross(&r, &set),
+                            Some(r) => {
+                                out.push(r);
+                                set
+                            }
+                            None => set,
+                        })
+                    }
+                    None => {
+                        out.extend(run.take());
+                        collect_required(child, fold, out);
+                    }
+                }
+            }
+            out.extend(run);
+        }
+        _ => out.extend(exact_set(hir, fold)),
+    }
+}
+
+/// The exact strings a node matches, when there are few.
+fn exact_set(hir: &Hir, fold: bool) -> Option<Set> {
+    let set = match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => set_of(b""),
+        HirKind::Literal(lit) if fold => set_of(&fold_bytes(&lit.0)),
+        HirKind::Literal(lit) => set_of(&lit.0),
+        HirKind::Class(c) => class_members(c, fold)?,
+        HirKind::Capture(c) => exact_set(&c.sub, fold)?,
+        HirKind::Concat(v) => {
+            let mut acc = set_of(b"");
+            for h in v {
+                acc = cross(&acc, &exact_set(h, fold)?);
+                if acc.len() > 4 * MAX_SET {
+                    return None;
+                }
+            }
+            acc
+        }
+        HirKind::Alternation(v) => {
+            let mut acc = Set::new();
+            for h in v {
+                acc.extend(exact_set(h, fold)?);
+            }
+            acc
+        }
+        HirKind::Repetition(r) => match (r.min, r.max) {
+            (1, Some(1)) => exact_set(&r.sub, fold)?,
+            _ => return None,
+        },
+    };
+    (set.len() <= 4 * MAX_SET).then_some(set)
+}
+
 fn set_of(s: &[u8]) -> Set {
     [s.to_vec()].into_iter().collect()
 }
@@ -240,8 +317,9 @@ fn alternate(mut x: Info, mut y: Info) -> Info {
     xy
 }
 
-/// The folded members of a small class, or `None` when it is too large to enumerate.
-fn class_members(class: &Class) -> Option<Set> {
+/// The members of a small class (folded when `fold`), or `None` when it is too large.
+fn class_members(class: &Class, fold: bool) -> Option<Set> {
+    let f = |b: &[u8]| if fold { fold_bytes(b) } else { b.to_vec() };
     let mut out = Set::new();
     match class {
         Class::Unicode(c) => {
@@ -251,7 +329,7 @@ fn class_members(class: &Class) -> Option<Set> {
                 }
                 for ch in r.start()..=r.end() {
                     let mut buf = [0u8; 4];
-                    out.insert(fold_bytes(ch.encode_utf8(&mut buf).as_bytes()));
+                    out.insert(f(ch.encode_utf8(&mut buf).as_bytes()));
                     if out.len() > MAX_CLASS {
                         return None;
                     }
@@ -261,7 +339,7 @@ fn class_members(class: &Class) -> Option<Set> {
         Class::Bytes(c) => {
             for r in c.ranges() {
                 for b in r.start()..=r.end() {
-                    out.insert(fold_bytes(&[b]));
+                    out.insert(f(&[b]));
                     if out.len() > MAX_CLASS {
                         return None;
                     }
@@ -282,7 +360,7 @@ fn analyze(hir: &Hir, field: Field) -> Info {
             info.simplify(false);
             info
         }
-        HirKind::Class(class) => match class_members(class) {
+        HirKind::Class(class) => match class_members(class, true) {
             Some(members) if members.is_empty() => Info::no_match(field),
             Some(members) => Info {
                 can_empty: false,
@@ -362,6 +440,41 @@ mod tests {
         let c = plan("ab[cd]e", false);
         assert!(c.eval(&grams_present(b"abde")) && c.eval(&grams_present(b"abce")));
         assert!(!c.eval(&grams_present(b"abxe")));
+    }
+
+    #[test]
+    fn required_literals_of_concatenations() {
+        let req = |re: &str, ci: bool| -> Vec<Vec<String>> {
+            let hir = ParserBuilder::new()
+                .case_insensitive(ci)
+                .build()
+                .parse(re)
+                .unwrap();
+            required_literals(&hir, true)
+                .into_iter()
+                .map(|s| {
+                    s.into_iter()
+                        .map(|b| String::from_utf8(b).unwrap())
+                        .collect()
+                })
+                .collect()
+        };
+        assert_eq!(
+            req("struct.*for.*while", false),
+            vec![vec!["struct"], vec!["for"], vec!["while"]]
+        );
+        // Case-insensitive: Unicode case variants too (ſ folds to s).
+        assert_eq!(
+            req("Struct.*FOR", true),
+            vec![vec!["struct", "ſtruct"], vec!["for"]]
+        );
+        assert_eq!(
+            req(r"\bkmalloc\(.*GFP", false),
+            vec![vec!["kmalloc("], vec!["gfp"]]
+        );
+        assert_eq!(req("(foo|bar)baz", false), vec![vec!["barbaz", "foobaz"]]);
+        assert!(req(r"\w+", false).is_empty());
+        assert!(req("ab.*cd", false).is_empty(), "too short to help");
     }
 
     #[test]

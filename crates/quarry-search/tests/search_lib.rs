@@ -121,3 +121,19 @@ fn plan_explains_the_query() {
     assert!(r.plan[0].contains("\"foo\" AND \"bar\""), "{}", r.plan[0]);
     assert_eq!(r.stats.docs_verified, 1);
 }
+
+#[test]
+fn line_verification_respects_case() {
+    let files: Vec<(&str, String)> = vec![("a.c", "Foo x bar\nfoo y bar\nFOO z BAR\n".into())];
+    let (_dir, s) = searcher(&files, 100 << 20);
+    let lines = |query: &str| -> Vec<u32> {
+        let r = s.search(&q(query), &SearchOptions::default()).unwrap();
+        r.files
+            .iter()
+            .flat_map(|f| f.lines.iter().map(|l| l.line))
+            .collect()
+    };
+    assert_eq!(lines("case:yes /Foo.*bar/"), vec![1]);
+    assert_eq!(lines("case:yes /FOO.*BAR/"), vec![3]);
+    assert_eq!(lines("/foo.*bar/"), vec![1, 2, 3]);
+}
