@@ -39,12 +39,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/_ui/{*file}", get(ui::asset))
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .route("/.api/{*rest}", axum::routing::any(api_not_found))
         .fallback(get(ui::page))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ))
         .with_state(state)
+}
+
+async fn api_not_found(uri: axum::http::Uri) -> error::ApiError {
+    error::ApiError::not_found(format!(
+        "no API endpoint {}: /api/openapi.json lists them",
+        uri.path()
+    ))
 }
 
 /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish for

@@ -88,9 +88,24 @@ pub async fn blob(
     let searcher = state.searcher_for(caller.0.as_ref());
     let mut repo_seen = false;
     // Without a revision, the shards of the default (first indexed) branch answer.
+    let manifests = state.data.manifests().0;
+    let commit_of = |branch: &str| {
+        manifests
+            .iter()
+            .find(|m| m.name == name && m.branch == branch)
+            .map(|m| m.commit.clone())
+            .unwrap_or_default()
+    };
     for shard in searcher.shards().iter().filter(|s| s.repo() == name) {
         repo_seen = true;
-        if !rev.is_empty() && shard.meta().branch != rev {
+        let meta = shard.meta();
+        // A revision names a branch or tag, or the commit it is indexed at (permalinks).
+        let wanted = if rev.is_empty() {
+            meta.default_branch
+        } else {
+            meta.branch == rev || (rev.len() >= 7 && commit_of(&meta.branch).starts_with(&rev))
+        };
+        if !wanted {
             continue;
         }
         if let Some(doc) = shard.docs().find(|d| d.path == path.as_bytes()) {
@@ -98,8 +113,8 @@ pub async fn blob(
             return Ok(Json(json!({
                 "repository": name,
                 "path": path,
-                "rev": shard.meta().branch,
-                "commit": "",
+                "rev": meta.branch,
+                "commit": commit_of(&meta.branch),
                 "language": lang,
                 "skipped": doc.skip_reason().map(|r| r.describe()),
                 "content": String::from_utf8_lossy(doc.content),

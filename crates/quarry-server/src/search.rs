@@ -223,12 +223,19 @@ pub async fn search_stream(
                 if let Some(a) = alert(&results, &q) {
                     let _ = tx.blocking_send(event("alert", &a));
                 }
+                let mut skipped = skipped(&results);
+                if st.sent >= st.display && st.display < results.match_count {
+                    skipped.push(json!({
+                        "reason": "display", "title": "display limit hit", "severity": "info",
+                        "message": format!("Sent {} of {} matches (display limit).", st.sent, results.match_count),
+                    }));
+                }
                 let progress = json!({
                     "done": true,
                     "matchCount": results.match_count,
                     "durationMs": started.elapsed().as_millis() as u64,
                     "repositoriesCount": repositories,
-                    "skipped": skipped(&results),
+                    "skipped": skipped,
                 });
                 let _ = tx.blocking_send(event("progress", &progress));
             }

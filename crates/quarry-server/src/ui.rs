@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 
 #[derive(rust_embed::RustEmbed)]
 #[folder = "ui/"]
-#[allow_missing = true]
 struct Assets;
 
 pub async fn asset(Path(file): Path<String>) -> Response {
