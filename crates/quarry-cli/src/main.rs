@@ -1,11 +1,14 @@
 //! `quarry`: one binary for indexing and searching code.
 
+mod admin;
+mod auth;
 mod bench;
 mod files;
 mod index;
 mod output;
 mod search;
 mod serve;
+mod sources;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -55,6 +58,8 @@ enum Command {
     Files(files::Args),
     /// Serve search over HTTP (API and web UI), keeping the given directories indexed
     Serve(serve::Args),
+    /// Manage users and API tokens
+    Admin(admin::Args),
     /// Check the checksums of every index file
     Verify(verify::Args),
     /// Run queries from a file repeatedly and report latencies (used by bench/run)
@@ -69,6 +74,7 @@ fn main() -> ExitCode {
         Command::Search(a) => search::run(a),
         Command::Files(a) => files::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Admin(a) => admin::run(a),
         Command::Verify(a) => verify::run(a),
         Command::BenchQueries(a) => bench::run(a),
     };

@@ -1,14 +1,17 @@
-//! `quarry serve`: index the given repositories, keep them fresh, and serve search over HTTP.
+//! `quarry serve`: keep repositories indexed and serve search over HTTP.
 
+use crate::sources::{self, Repo};
 use crate::DataArgs;
-use quarry_index::{index_source, DataDir, DirSource, IndexOptions, NoProgress, Target};
+use quarry_index::{DataDir, IndexOptions};
 use quarry_search::SearchOptions;
 use quarry_server::{AppState, SyncState, SyncTrigger};
+use quarry_store::{RefState, RepoSpec, SourceKind, Store, Timestamp};
+use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,18 +20,24 @@ pub struct Args {
     /// Address to listen on (loopback by default: nothing is exposed until you say so)
     #[arg(long, default_value = quarry_server::DEFAULT_LISTEN, value_name = "ADDR")]
     listen: String,
-    /// How often local directories are checked for changes
-    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    /// How often each repository is synced (jittered by ±10%)
+    #[arg(long, default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
     sync_interval: Duration,
+    /// Repositories synced at once
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    sync_concurrency: usize,
     /// Searches running at once; more get 429 Too Many Requests with Retry-After
     #[arg(long, default_value_t = 8, value_name = "N")]
     max_concurrent_searches: usize,
-    /// Directories to serve, each as one repository named after the directory
-    #[arg(value_name = "PATH")]
-    sources: Vec<PathBuf>,
+    /// Require a user (token or login) for every API call [default: only when not on loopback]
+    #[arg(long)]
+    auth_required: Option<bool>,
+    /// Directories, git repositories or git URLs to serve
+    #[arg(value_name = "PATH_OR_GIT_URL")]
+    sources: Vec<String>,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: u64 = num
         .parse()
@@ -42,49 +51,24 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
-struct Repo {
-    name: String,
-    path: PathBuf,
-}
-
-/// Wakes the sync loop for one repository (`POST /api/repos/{repo}/sync`).
-struct Trigger {
-    names: Vec<String>,
-    wake: Mutex<mpsc::Sender<Option<String>>>,
-}
-
-impl SyncTrigger for Trigger {
-    fn trigger(&self, repo: &str) -> bool {
-        if !self.names.iter().any(|n| n == repo) {
-            return false;
-        }
-        self.wake
-            .lock()
-            .expect("not poisoned")
-            .send(Some(repo.to_string()))
-            .is_ok()
-    }
+/// The store every quarry command opens for a data directory.
+pub fn store_url(data: &DataDir) -> anyhow::Result<String> {
+    let root = std::path::absolute(data.root())?;
+    Ok(format!("sqlite://{}/quarry.db", root.display()))
 }
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let data = a.data.dir()?;
     let mut repos: Vec<Repo> = Vec::new();
-    for path in &a.sources {
-        let abs = std::path::absolute(path)?;
-        if !abs.is_dir() {
+    for s in &a.sources {
+        let repo = sources::from_argument(s, a.sync_interval)?;
+        if repos.iter().any(|r| r.name == repo.name) {
             anyhow::bail!(
-                "{} is not a directory: quarry serve takes directory trees",
-                path.display()
+                "two sources are named {:?}: serve repositories with different names",
+                repo.name
             );
         }
-        let name = abs
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| anyhow::anyhow!("{} has no directory name", path.display()))?;
-        if repos.iter().any(|r| r.name == name) {
-            anyhow::bail!("two sources are named {name:?}: serve directories with different names");
-        }
-        repos.push(Repo { name, path: abs });
+        repos.push(repo);
     }
     std::fs::create_dir_all(data.root()).map_err(|e| {
         anyhow::anyhow!(
@@ -92,6 +76,13 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             data.root().display()
         )
     })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let store = runtime
+        .block_on(Store::open(&store_url(&data)?))
+        .map_err(|e| anyhow::anyhow!("cannot open the state store: {e}"))?;
+
     let state = AppState::new(
         data.clone(),
         SearchOptions::default(),
@@ -100,35 +91,93 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     for e in state.reload() {
         eprintln!("quarry: warning: {e}");
     }
-    for r in &repos {
-        let source = r.path.display().to_string();
-        state.set_status(&r.name, |s| s.source = source);
-    }
-    let (wake_tx, wake_rx) = mpsc::channel();
-    *state.sync.write().expect("not poisoned") = Some(Arc::new(Trigger {
-        names: repos.iter().map(|r| r.name.clone()).collect(),
-        wake: Mutex::new(wake_tx.clone()),
-    }));
+    runtime.block_on(register(&store, &state, &repos))?;
+    *state.authenticator.write().expect("not poisoned") = Some(Arc::new(
+        crate::auth::StoreAuth::new(store.clone(), runtime.handle().clone()),
+    ));
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let scheduler = Arc::new(Scheduler::new(
+        repos,
+        store.clone(),
+        runtime.handle().clone(),
+    ));
+    *state.sync.write().expect("not poisoned") = Some(scheduler.clone());
+    *state.push_target.write().expect("not poisoned") = Some(scheduler.clone());
+
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&a.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e} (is another quarry running? pick another --listen)", a.listen))?;
         let addr = listener.local_addr()?;
+        let required = a.auth_required.unwrap_or(!addr.ip().is_loopback());
+        state.auth_required.store(required, Ordering::Relaxed);
         let shards = state.searcher().shards().len();
-        eprintln!("quarry: serving http://{addr}/ ({} repositories configured, {shards} shards loaded from {})", repos.len(), data.root().display());
-        let sync_state = state.clone();
-        let interval = a.sync_interval;
-        std::thread::spawn(move || sync_loop(&sync_state, &repos, interval, wake_rx));
+        eprintln!(
+            "quarry: serving http://{addr}/ ({} repositories configured, {shards} shards loaded from {}; sign-in {})",
+            scheduler.repos.len(),
+            data.root().display(),
+            if required { "required" } else { "optional: anonymous users see public repositories" }
+        );
+        let workers = scheduler.start(state.clone(), a.sync_concurrency.max(1));
         quarry_server::serve(listener, state, shutdown_signal(), Duration::from_secs(15)).await?;
-        let _ = wake_tx.send(None);
+        scheduler.stop();
+        for w in workers {
+            let _ = w.join();
+        }
+        store.close().await;
         eprintln!("quarry: stopped");
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records the configured repositories in the store and shows their last known sync state.
+async fn register(store: &Store, state: &AppState, repos: &[Repo]) -> anyhow::Result<()> {
+    let mut visibility = std::collections::HashMap::new();
+    for r in repos {
+        let spec = RepoSpec {
+            name: r.name.clone(),
+            source_kind: match r.origin {
+                sources::Origin::Dir(_) => SourceKind::Path,
+                sources::Origin::Git(_) => SourceKind::Git,
+            },
+            location: r.location(),
+            source_name: "command line".into(),
+            visibility: match &r.visibility {
+                quarry_server::auth::Visibility::Public => quarry_store::Visibility::Public,
+                quarry_server::auth::Visibility::Restricted { users, groups } => {
+                    quarry_store::Visibility::Restricted {
+                        users: users.clone(),
+                        groups: groups.clone(),
+                    }
+                }
+            },
+        };
+        let stored = store
+            .upsert_repo(&spec)
+            .await
+            .map_err(|e| anyhow::anyhow!("state store: {e}"))?;
+        let sync = stored.sync;
+        state.set_status(&r.name, |s| {
+            s.source = r.location();
+            s.last_fetch_at = sync.last_fetch_at.map(ms);
+            s.last_success_at = sync.last_success_at.map(ms);
+            s.last_error = sync.last_error.clone();
+            s.last_error_at = sync.last_error_at.map(ms);
+            s.state = if sync.failing() {
+                SyncState::Error
+            } else {
+                SyncState::Idle
+            };
+        });
+        visibility.insert(r.name.clone(), r.visibility.clone());
+    }
+    *state.visibility.write().expect("not poisoned") = visibility;
+    Ok(())
+}
+
+fn ms(t: Timestamp) -> u64 {
+    t.unix_millis().max(0) as u64
 }
 
 async fn shutdown_signal() {
@@ -153,83 +202,184 @@ async fn shutdown_signal() {
     eprintln!("quarry: shutting down: finishing in-flight requests");
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+/// Runs syncs: every repository on its interval (jittered), and at once when triggered (API,
+/// webhook). A repository is never synced twice at the same time; one failing never stops
+/// the others.
+pub struct Scheduler {
+    repos: Vec<Repo>,
+    store: Store,
+    rt: tokio::runtime::Handle,
+    queue: Mutex<(VecDeque<usize>, HashSet<usize>)>,
+    wake: Condvar,
+    stopping: AtomicBool,
 }
 
-/// Brings every repository up to date, then again every `interval` (jittered so that many
-/// servers started together do not sync in lockstep), or at once for a triggered repository.
-fn sync_loop(
-    state: &AppState,
-    repos: &[Repo],
-    interval: Duration,
-    wake: mpsc::Receiver<Option<String>>,
-) {
-    let mut only: Option<String> = None;
-    loop {
-        for r in repos
-            .iter()
-            .filter(|r| only.as_ref().is_none_or(|o| *o == r.name))
-        {
-            sync_dir(state, &state.data, r);
-        }
-        let jitter = (now_ms() % 1000) as f64 / 1000.0 * 0.2 - 0.1;
-        let wait = interval.mul_f64(1.0 + jitter);
-        match wake.recv_timeout(wait) {
-            Ok(Some(name)) => only = Some(name),
-            Ok(None) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
-            Err(mpsc::RecvTimeoutError::Timeout) => only = None,
+impl SyncTrigger for Scheduler {
+    fn trigger(&self, repo: &str) -> bool {
+        match self.repos.iter().position(|r| r.name == repo) {
+            Some(i) => {
+                self.enqueue(i);
+                true
+            }
+            None => false,
         }
     }
 }
 
-fn sync_dir(state: &AppState, data: &DataDir, r: &Repo) {
-    let opts = IndexOptions::default();
-    state.set_status(&r.name, |s| {
-        s.state = SyncState::Syncing;
-        s.last_fetch_at = Some(now_ms());
-    });
-    let started = std::time::Instant::now();
-    let outcome = (|| -> Result<bool, quarry_index::IndexError> {
-        let source = DirSource::new(&r.path)?;
-        let fingerprint = source.fingerprint(opts.max_file_size)?;
-        if data
-            .manifest(&r.name, "")?
-            .is_some_and(|m| m.commit == fingerprint)
-        {
-            return Ok(false);
-        }
-        let target = Target {
-            repo: r.name.clone(),
-            branch: String::new(),
-            commit: fingerprint,
-            default_branch: true,
-        };
-        index_source(data, &target, &source, &opts, &NoProgress)?;
-        Ok(true)
-    })();
-    match outcome {
-        Ok(changed) => {
-            if changed {
-                for e in state.reload() {
-                    eprintln!("quarry: warning: {e}");
+impl quarry_server::webhooks::PushTarget for Scheduler {
+    fn pushed(&self, urls: &[String]) -> Vec<String> {
+        let pushed: HashSet<String> = urls
+            .iter()
+            .map(|u| quarry_server::webhooks::normalize_url(u))
+            .collect();
+        let mut triggered = Vec::new();
+        for (i, r) in self.repos.iter().enumerate() {
+            if let sources::Origin::Git(url) = &r.origin {
+                if pushed.contains(&quarry_server::webhooks::normalize_url(url)) {
+                    self.enqueue(i);
+                    triggered.push(r.name.clone());
                 }
-                eprintln!("quarry: indexed {} in {:.1?}", r.name, started.elapsed());
             }
-            state.set_status(&r.name, |s| {
-                s.state = SyncState::Idle;
-                s.last_success_at = Some(now_ms());
-            });
         }
-        Err(e) => {
-            eprintln!("quarry: error: syncing {}: {e}", r.name);
-            state.set_status(&r.name, |s| {
-                s.state = SyncState::Error;
-                s.last_error = Some(e.to_string());
-                s.last_error_at = Some(now_ms());
+        triggered
+    }
+}
+
+impl Scheduler {
+    fn new(repos: Vec<Repo>, store: Store, rt: tokio::runtime::Handle) -> Self {
+        Scheduler {
+            repos,
+            store,
+            rt,
+            queue: Mutex::new((VecDeque::new(), HashSet::new())),
+            wake: Condvar::new(),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
+    fn enqueue(&self, i: usize) {
+        let mut q = self.queue.lock().expect("not poisoned");
+        if q.1.insert(i) {
+            q.0.push_back(i);
+            self.wake.notify_one();
+        }
+    }
+
+    fn stop(&self) {
+        self.stopping.store(true, Ordering::Relaxed);
+        self.wake.notify_all();
+    }
+
+    /// Starts the timer and `workers` sync threads; returns their handles.
+    fn start(
+        self: &Arc<Self>,
+        state: Arc<AppState>,
+        workers: usize,
+    ) -> Vec<std::thread::JoinHandle<()>> {
+        let mut handles = Vec::new();
+        let timer = self.clone();
+        handles.push(std::thread::spawn(move || {
+            let mut due: Vec<Instant> = vec![Instant::now(); timer.repos.len()];
+            while !timer.stopping.load(Ordering::Relaxed) {
+                let now = Instant::now();
+                for (i, r) in timer.repos.iter().enumerate() {
+                    if due[i] <= now {
+                        timer.enqueue(i);
+                        // ±10%, derived from the clock so that many servers drift apart.
+                        let jitter = (now.elapsed().as_nanos() as u64 ^ (i as u64 * 7919)) % 2001;
+                        due[i] = now + r.interval.mul_f64(0.9 + jitter as f64 / 10_000.0);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }));
+        for _ in 0..workers {
+            let s = self.clone();
+            let state = state.clone();
+            handles.push(std::thread::spawn(move || s.work(&state)));
+        }
+        handles
+    }
+
+    fn work(&self, state: &AppState) {
+        let data = state.data.clone();
+        let mirrors: PathBuf = data.root().join("mirrors");
+        let opts = IndexOptions::default();
+        loop {
+            let i = {
+                let mut q = self.queue.lock().expect("not poisoned");
+                loop {
+                    if self.stopping.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    if let Some(i) = q.0.pop_front() {
+                        break i;
+                    }
+                    q = self.wake.wait(q).expect("not poisoned");
+                }
+            };
+            let repo = &self.repos[i];
+            let started = Timestamp::now();
+            let t = Instant::now();
+            state.set_status(&repo.name, |s| {
+                s.state = SyncState::Syncing;
+                s.last_fetch_at = Some(ms(started));
             });
+            let outcome = sources::sync(&data, &mirrors, repo, &opts);
+            match outcome {
+                Ok(o) => {
+                    if o.changed {
+                        for e in state.reload() {
+                            eprintln!("quarry: warning: {e}");
+                        }
+                        eprintln!("quarry: {}", o.summary);
+                    }
+                    let store = &self.store;
+                    let result = self.rt.block_on(async {
+                        store
+                            .record_sync_ok(&repo.name, started, t.elapsed())
+                            .await?;
+                        for (name, commit, files, bytes, shards) in &o.refs {
+                            let rs = RefState {
+                                ref_name: if name.is_empty() {
+                                    "HEAD".into()
+                                } else {
+                                    name.clone()
+                                },
+                                commit: commit.clone(),
+                                indexed_at: Timestamp::now(),
+                                files: *files,
+                                bytes: *bytes,
+                                shards: *shards,
+                            };
+                            store.set_ref_indexed(&repo.name, &rs).await?;
+                        }
+                        Ok::<_, quarry_store::StoreError>(())
+                    });
+                    if let Err(e) = result {
+                        eprintln!(
+                            "quarry: warning: cannot record the sync of {} in the state store: {e}",
+                            repo.name
+                        );
+                    }
+                    state.set_status(&repo.name, |s| {
+                        s.state = SyncState::Idle;
+                        s.last_success_at = Some(ms(Timestamp::now()));
+                    });
+                }
+                Err(e) => {
+                    eprintln!("quarry: error: syncing {}: {e}", repo.name);
+                    let _ = self
+                        .rt
+                        .block_on(self.store.record_sync_error(&repo.name, started, &e));
+                    state.set_status(&repo.name, |s| {
+                        s.state = SyncState::Error;
+                        s.last_error = Some(e.clone());
+                        s.last_error_at = Some(ms(Timestamp::now()));
+                    });
+                }
+            }
+            self.queue.lock().expect("not poisoned").1.remove(&i);
         }
     }
 }

@@ -65,12 +65,27 @@ impl Server {
 
     /// A plain HTTP/1.0 exchange (the server then delimits the body by closing, no chunking).
     fn request(&self, method: &str, path: &str) -> (u16, String) {
+        self.request_as(method, path, None, "")
+    }
+
+    /// A plain HTTP/1.0 exchange (the server then delimits the body by closing, no chunking).
+    fn request_as(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> (u16, String) {
         use std::io::{Read, Write};
         let addr = self.base.trim_start_matches("http://");
         let mut s = std::net::TcpStream::connect(addr).unwrap();
+        let auth = token
+            .map(|t| format!("Authorization: token {t}\r\n"))
+            .unwrap_or_default();
         write!(
             s,
-            "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n"
+            "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
         )
         .unwrap();
         let mut text = String::new();
@@ -109,6 +124,30 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// Creates an admin user and returns a fresh API token of theirs.
+fn admin_token(env: &Env) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_quarry"))
+        .args([
+            "admin",
+            "user",
+            "create",
+            "root",
+            "--admin",
+            "--no-password",
+        ])
+        .env("QUARRY_DATA", env.data())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() || String::from_utf8_lossy(&out.stderr).contains("exists"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    env.ok(&["admin", "token", "create", "--user", "root"])
+        .trim()
+        .to_string()
 }
 
 fn sample(env: &Env) {
@@ -222,7 +261,13 @@ fn serves_search_repos_and_blobs() {
 
     // A change on disk is picked up by an on-demand sync.
     env.write("proj", "src/new.rs", "fn parse_config_again() {}\n");
-    let (code, body) = server.request("POST", "/api/repos/proj/sync");
+    assert_eq!(
+        server.request("POST", "/api/repos/proj/sync").0,
+        401,
+        "sync is admin-only"
+    );
+    let token = admin_token(&env);
+    let (code, body) = server.request_as("POST", "/api/repos/proj/sync", Some(&token), "");
     assert_eq!(code, 202, "{body}");
     server.wait_log("indexed proj");
     assert_eq!(
@@ -253,4 +298,92 @@ fn a_second_start_reuses_the_index() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(generation(&env), before, "unchanged tree re-indexed");
     assert!(second.terminate().success());
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn serves_a_git_repository_from_its_object_store() {
+    let env = Env::new();
+    env.write("gitrepo", "main.go", "package main\nfunc Hello() {}\n");
+    let dir = env.repo("gitrepo");
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-qm", "first"]);
+    // Uncommitted changes are not indexed: the index comes from commits, not the checkout.
+    env.write("gitrepo", "draft.go", "func Unsaved() {}\n");
+    let mut server = Server::start(&env, &[dir.to_str().unwrap()]);
+    server.wait_log("indexed gitrepo");
+    assert_eq!(server.json("/api/search?q=Hello")["matchCount"], 1);
+    assert_eq!(server.json("/api/search?q=Unsaved")["matchCount"], 0);
+    let repo = server.json("/api/repos/gitrepo");
+    assert_eq!(repo["branches"][0]["name"], "main");
+    assert_eq!(repo["branches"][0]["commit"].as_str().unwrap().len(), 40);
+
+    // A new commit is picked up by the next sync; only what changed is indexed again.
+    env.write("gitrepo", "more.go", "func Goodbye() {}\n");
+    git(&dir, &["add", "more.go"]);
+    git(&dir, &["commit", "-qm", "second"]);
+    let token = admin_token(&env);
+    assert_eq!(
+        server
+            .request_as("POST", "/api/repos/gitrepo/sync", Some(&token), "")
+            .0,
+        202
+    );
+    server.wait_log("indexed gitrepo");
+    assert_eq!(server.json("/api/search?q=Goodbye")["matchCount"], 1);
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn a_failing_repository_shows_its_error_and_others_still_serve() {
+    let env = Env::new();
+    sample(&env);
+    let mut server = Server::start(
+        &env,
+        &[
+            env.repo("proj").to_str().unwrap(),
+            "http://127.0.0.1:9/nothing/here.git",
+        ],
+    );
+    server.wait_log("syncing 127.0.0.1/nothing/here");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.json("/api/search?q=parse_config")["matchCount"] != 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the healthy repository was not indexed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let failing = server.json("/api/repos/127.0.0.1%2Fnothing%2Fhere");
+    assert_eq!(failing["sync"]["state"], "error");
+    assert!(
+        failing["sync"]["lastError"]
+            .as_str()
+            .unwrap()
+            .contains("git clone"),
+        "{failing}"
+    );
+    assert!(failing["sync"]["lastErrorAt"].as_u64().unwrap() > 0);
+    assert!(server.terminate().success());
 }

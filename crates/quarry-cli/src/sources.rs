@@ -1,0 +1,233 @@
+//! What `quarry serve` keeps indexed: directory trees and git repositories (local or remote),
+//! and how one of them is brought up to date.
+
+use quarry_index::{index_source, DataDir, DirSource, IndexOptions, NoProgress, Target};
+use quarry_server::auth::Visibility;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A plain directory tree, re-indexed when its files change.
+    Dir(PathBuf),
+    /// Anything `git clone` takes, mirrored and indexed from the object store.
+    Git(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Repo {
+    pub name: String,
+    pub origin: Origin,
+    pub branches: Vec<String>,
+    pub tags: Vec<String>,
+    pub visibility: Visibility,
+    pub interval: std::time::Duration,
+}
+
+impl Repo {
+    pub fn location(&self) -> String {
+        match &self.origin {
+            Origin::Dir(p) => p.display().to_string(),
+            Origin::Git(u) => quarry_sync_redact(u),
+        }
+    }
+}
+
+/// Credentials in URLs never reach logs or the API.
+fn quarry_sync_redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((creds, host)) if !creds.contains('/') => format!("{scheme}://***@{host}"),
+            _ => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+fn looks_like_url(s: &str) -> bool {
+    s.contains("://") || (s.contains('@') && s.contains(':') && !Path::new(s).exists())
+}
+
+fn is_git_repository(p: &Path) -> bool {
+    p.join(".git").exists() || (p.join("HEAD").is_file() && p.join("objects").is_dir())
+}
+
+/// Reads a command-line source: a URL, a git repository directory, or a plain directory.
+pub fn from_argument(arg: &str, interval: std::time::Duration) -> anyhow::Result<Repo> {
+    let (name, origin) = if looks_like_url(arg) {
+        (name_from_url(arg)?, Origin::Git(arg.to_string()))
+    } else {
+        let abs = std::path::absolute(arg)?;
+        if !abs.is_dir() {
+            anyhow::bail!("{arg} is neither a directory nor a git URL: pass a directory tree, a git repository or a clone URL");
+        }
+        let name = abs
+            .file_name()
+            .map(|n| n.to_string_lossy().trim_end_matches(".git").to_string())
+            .ok_or_else(|| anyhow::anyhow!("{arg} has no directory name"))?;
+        if is_git_repository(&abs) {
+            (name, Origin::Git(abs.display().to_string()))
+        } else {
+            (name, Origin::Dir(abs))
+        }
+    };
+    Ok(Repo {
+        name,
+        origin,
+        branches: Vec::new(),
+        tags: Vec::new(),
+        visibility: Visibility::Public,
+        interval,
+    })
+}
+
+/// `https://host/team/app.git` → `host/team/app`; `git@host:team/app.git` → `host/team/app`.
+pub fn name_from_url(url: &str) -> anyhow::Result<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let rest = rest.replacen(':', "/", if url.contains("://") { 0 } else { 1 });
+    let name = rest
+        .trim_end_matches('/')
+        .trim_end_matches(".git")
+        .trim_start_matches('/');
+    // A port is not part of a repository's name.
+    let name = match name.split_once('/') {
+        Some((host, path)) => format!("{}/{path}", host.split(':').next().unwrap_or(host)),
+        None => name.to_string(),
+    };
+    if name.is_empty() {
+        anyhow::bail!("cannot name a repository after {url:?}");
+    }
+    Ok(name)
+}
+
+/// What a sync did, for status and logs.
+pub struct Outcome {
+    /// Whether any index changed (so the server should reload).
+    pub changed: bool,
+    pub summary: String,
+    /// Indexed refs: (name, commit, files, bytes, shards).
+    pub refs: Vec<(String, String, u64, u64, u64)>,
+}
+
+pub fn sync(
+    data: &DataDir,
+    mirrors: &Path,
+    repo: &Repo,
+    opts: &IndexOptions,
+) -> Result<Outcome, String> {
+    match &repo.origin {
+        Origin::Dir(path) => {
+            let source = DirSource::new(path).map_err(|e| e.to_string())?;
+            let fingerprint = source
+                .fingerprint(opts.max_file_size)
+                .map_err(|e| e.to_string())?;
+            if let Some(m) = data.manifest(&repo.name, "").map_err(|e| e.to_string())? {
+                if m.commit == fingerprint {
+                    return Ok(Outcome {
+                        changed: false,
+                        summary: format!("{}: unchanged", repo.name),
+                        refs: vec![],
+                    });
+                }
+            }
+            let target = Target {
+                repo: repo.name.clone(),
+                branch: String::new(),
+                commit: fingerprint,
+                default_branch: true,
+            };
+            let m = index_source(data, &target, &source, opts, &NoProgress)
+                .map_err(|e| e.to_string())?;
+            let s = &m.stats;
+            Ok(Outcome {
+                changed: true,
+                summary: format!(
+                    "indexed {}: {} files in {} ms",
+                    repo.name, s.files, s.duration_ms
+                ),
+                refs: vec![(
+                    String::new(),
+                    m.commit.clone(),
+                    s.files,
+                    s.bytes,
+                    m.shards.len() as u64,
+                )],
+            })
+        }
+        Origin::Git(url) => {
+            let spec = quarry_sync::RepoSpec {
+                name: repo.name.clone(),
+                url: url.clone(),
+                branches: repo.branches.clone(),
+                tags: repo.tags.clone(),
+            };
+            let report = quarry_sync::sync_repository(data, mirrors, &spec, opts, &NoProgress)
+                .map_err(|e| e.to_string())?;
+            if let Some(f) = report.failed.first() {
+                return Err(format!(
+                    "{} of {} refs failed to index; first: {}: {}",
+                    report.failed.len(),
+                    report.failed.len() + report.indexed.len(),
+                    f.name,
+                    f.error
+                ));
+            }
+            let refs = report
+                .indexed
+                .iter()
+                .map(|r| {
+                    let m = data.manifest(&repo.name, &r.name).ok().flatten();
+                    let (bytes, shards) =
+                        m.map_or((0, 0), |m| (m.stats.bytes, m.shards.len() as u64));
+                    (r.name.clone(), r.commit.clone(), r.files, bytes, shards)
+                })
+                .collect();
+            Ok(Outcome {
+                changed: !report.indexed.is_empty() || !report.removed.is_empty(),
+                summary: if report.indexed.is_empty() && report.removed.is_empty() {
+                    format!("{}: unchanged", repo.name)
+                } else {
+                    format!("indexed {}", report.summary())
+                },
+                refs,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_urls() {
+        assert_eq!(
+            name_from_url("https://git.example.com/team/app.git").unwrap(),
+            "git.example.com/team/app"
+        );
+        assert_eq!(
+            name_from_url("git@git.example.com:team/app.git").unwrap(),
+            "git.example.com/team/app"
+        );
+        assert_eq!(
+            name_from_url("http://127.0.0.1:8080/a/b").unwrap(),
+            "127.0.0.1/a/b"
+        );
+        assert_eq!(
+            name_from_url("https://user:secret@host/x.git").unwrap(),
+            "host/x"
+        );
+    }
+
+    #[test]
+    fn credentials_are_redacted() {
+        assert_eq!(
+            quarry_sync_redact("https://user:pw@host/x.git"),
+            "https://***@host/x.git"
+        );
+        assert_eq!(
+            quarry_sync_redact("https://host/x.git"),
+            "https://host/x.git"
+        );
+    }
+}
