@@ -33,6 +33,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/repos/{repo}", get(repos::get))
         .route("/api/repos/{repo}/blob", get(repos::blob))
         .route("/api/repos/{repo}/sync", post(repos::sync))
+        .route("/api/webhooks/{host}", post(webhooks::receive))
+        .route("/api/login", post(auth::login))
+        .route("/api/logout", post(auth::logout))
+        .route("/api/me", get(auth::me))
         .route(
             "/api/openapi.json",
             get(|| async { Json(openapi::document()) }),

@@ -39,6 +39,7 @@ fn parse(q: Option<&str>) -> Result<quarry_query::Query, ApiError> {
 /// `GET /api/search?q=`: the whole ranked result at once.
 pub async fn search_json(
     State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, ApiError> {
     let query = parse(p.q.as_deref())?;
@@ -47,7 +48,7 @@ pub async fn search_json(
         .clone()
         .try_acquire_owned()
         .map_err(|_| ApiError::busy())?;
-    let searcher = state.searcher();
+    let searcher = state.searcher_for(caller.0.as_ref());
     let opts = state.search_options.clone();
     let results = tokio::task::spawn_blocking(move || {
         let _permit = permit;

@@ -75,8 +75,9 @@ impl AppState {
         state
     }
 
-    /// The shards to search now. Cheap: searches keep the set they started with.
-    pub fn searcher(&self) -> Arc<Searcher> {
+    /// Every loaded shard, whoever asks: private to this module so that handlers can only
+    /// search through [`AppState::searcher_for`], which applies visibility.
+    fn searcher(&self) -> Arc<Searcher> {
         self.searcher.read().expect("not poisoned").clone()
     }
 
@@ -86,6 +87,11 @@ impl AppState {
         let loaded = self.data.load();
         *self.searcher.write().expect("not poisoned") = Arc::new(Searcher::new(loaded.shards));
         loaded.errors.iter().map(|e| e.to_string()).collect()
+    }
+
+    /// How many shards are loaded (for logs and probes).
+    pub fn shard_count(&self) -> usize {
+        self.searcher().shards().len()
     }
 
     /// Whether `who` may see repository `repo`.
