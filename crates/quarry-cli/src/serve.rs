@@ -111,7 +111,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let addr = listener.local_addr()?;
         let required = a.auth_required.unwrap_or(!addr.ip().is_loopback());
         state.auth_required.store(required, Ordering::Relaxed);
-        let shards = state.searcher().shards().len();
+        let shards = state.shard_count();
         eprintln!(
             "quarry: serving http://{addr}/ ({} repositories configured, {shards} shards loaded from {}; sign-in {})",
             scheduler.repos.len(),
