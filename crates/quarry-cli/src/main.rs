@@ -31,7 +31,7 @@ struct Cli {
 pub struct DataArgs {
     /// Data directory holding the index [default: $QUARRY_DATA, else the platform data dir]
     #[arg(long, env = "QUARRY_DATA", value_name = "DIR")]
-    data: Option<PathBuf>,
+    pub data: Option<PathBuf>,
 }
 
 impl DataArgs {

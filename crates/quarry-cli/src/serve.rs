@@ -17,18 +17,21 @@ use std::time::{Duration, Instant};
 pub struct Args {
     #[command(flatten)]
     data: DataArgs,
-    /// Address to listen on (loopback by default: nothing is exposed until you say so)
-    #[arg(long, default_value = quarry_server::DEFAULT_LISTEN, value_name = "ADDR")]
-    listen: String,
-    /// How often each repository is synced (jittered by ±10%)
-    #[arg(long, default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
-    sync_interval: Duration,
-    /// Repositories synced at once
-    #[arg(long, default_value_t = 2, value_name = "N")]
-    sync_concurrency: usize,
+    /// Configuration file (TOML; `quarry config schema` describes it)
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: the config's `listen`, else 127.0.0.1:7340]
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// How often each repository is synced, jittered [default: the config's `sync.interval`]
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    sync_interval: Option<Duration>,
+    /// Repositories synced at once [default: the config's `sync.concurrency`]
+    #[arg(long, value_name = "N")]
+    sync_concurrency: Option<usize>,
     /// Searches running at once; more get 429 Too Many Requests with Retry-After
-    #[arg(long, default_value_t = 8, value_name = "N")]
-    max_concurrent_searches: usize,
+    #[arg(long, value_name = "N")]
+    max_concurrent_searches: Option<usize>,
     /// Require a user (token or login) for every API call [default: only when not on loopback]
     #[arg(long)]
     auth_required: Option<bool>,
@@ -57,59 +60,178 @@ pub fn store_url(data: &DataDir) -> anyhow::Result<String> {
     Ok(format!("sqlite://{}/quarry.db", root.display()))
 }
 
-pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let data = a.data.dir()?;
-    let mut repos: Vec<Repo> = Vec::new();
-    for s in &a.sources {
-        let repo = sources::from_argument(s, a.sync_interval)?;
-        if repos.iter().any(|r| r.name == repo.name) {
-            anyhow::bail!(
-                "two sources are named {:?}: serve repositories with different names",
-                repo.name
-            );
+/// Reads and validates the config file, printing every problem as FILE:LINE:COLUMN: ....
+pub fn load_config(path: &std::path::Path) -> anyhow::Result<quarry_config::Config> {
+    quarry_config::load(path, &|k| std::env::var(k).ok()).map_err(|diags| {
+        for d in &diags {
+            eprintln!("{d}");
         }
+        anyhow::anyhow!(
+            "{} problem(s) in {}: fix them and start again",
+            diags.len(),
+            path.display()
+        )
+    })
+}
+
+fn visibility(v: &quarry_config::Visibility) -> quarry_server::auth::Visibility {
+    match v {
+        quarry_config::Visibility::Public => quarry_server::auth::Visibility::Public,
+        quarry_config::Visibility::Restricted { users, groups } => {
+            quarry_server::auth::Visibility::Restricted {
+                users: users.clone(),
+                groups: groups.clone(),
+            }
+        }
+    }
+}
+
+/// The repositories the config and the command line name, code hosts' discovered ones included.
+fn configured_repos(
+    config: &quarry_config::Config,
+    args: &[String],
+    interval: Duration,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<Vec<Repo>> {
+    let mut repos: Vec<Repo> = Vec::new();
+    for r in &config.repos {
+        let location = match (&r.url, &r.path) {
+            (Some(url), _) => url.clone(),
+            (None, Some(path)) => path.display().to_string(),
+            (None, None) => continue, // rejected by validation
+        };
+        let mut repo = sources::from_argument(&location, r.interval.unwrap_or(interval))?;
+        repo.name = r.effective_name();
+        repo.branches = r.branches.clone();
+        repo.tags = r.tags.clone();
+        repo.visibility = visibility(&r.visibility);
         repos.push(repo);
     }
+    for s in args {
+        repos.push(sources::from_argument(s, interval)?);
+    }
+    if !config.code_hosts.is_empty() {
+        let client = quarry_codehost::Client::new().map_err(|e| anyhow::anyhow!("{e}"))?;
+        for h in &config.code_hosts {
+            let host = &h.host;
+            match rt.block_on(quarry_codehost::discover(host, &client)) {
+                Ok(found) => {
+                    eprintln!(
+                        "quarry: {} lists {} repositories",
+                        host.host_label(),
+                        found.len()
+                    );
+                    for d in found {
+                        repos.push(Repo {
+                            name: d.name,
+                            origin: sources::Origin::Git(d.clone_url),
+                            branches: h.branches.clone(),
+                            tags: h.tags.clone(),
+                            visibility: visibility(&h.visibility),
+                            interval: h.interval.unwrap_or(interval),
+                        });
+                    }
+                }
+                // One unreachable host must not keep the others, or the server, from starting.
+                Err(e) => eprintln!(
+                    "quarry: error: listing repositories of {}: {e}",
+                    host.host_label()
+                ),
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    for r in &repos {
+        if !seen.insert(r.name.clone()) {
+            anyhow::bail!(
+                "two sources are named {:?}: give one a different `name` in the config",
+                r.name
+            );
+        }
+    }
+    Ok(repos)
+}
+
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let config = match &a.config {
+        Some(path) => load_config(path)?,
+        None => quarry_config::Config::default(),
+    };
+    let data = match (&a.data.data, &config.data_dir) {
+        (None, Some(dir)) => DataDir::new(dir.clone()),
+        _ => a.data.dir()?,
+    };
+    let listen = a
+        .listen
+        .clone()
+        .unwrap_or_else(|| config.listen.to_string());
+    let interval = a.sync_interval.unwrap_or(config.sync.interval);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let repos = configured_repos(&config, &a.sources, interval, &runtime)?;
     std::fs::create_dir_all(data.root()).map_err(|e| {
         anyhow::anyhow!(
             "cannot create the data directory {}: {e}",
             data.root().display()
         )
     })?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     let store = runtime
         .block_on(Store::open(&store_url(&data)?))
         .map_err(|e| anyhow::anyhow!("cannot open the state store: {e}"))?;
 
-    let state = AppState::new(
-        data.clone(),
-        SearchOptions::default(),
-        a.max_concurrent_searches,
-    );
+    let search_options = SearchOptions {
+        default_limit: config.search.default_limit as usize,
+        default_timeout: config.search.default_timeout,
+    };
+    let max_searches = a
+        .max_concurrent_searches
+        .unwrap_or(config.search.max_concurrent as usize);
+    let state = AppState::new(data.clone(), search_options, max_searches);
     for e in state.reload() {
         eprintln!("quarry: warning: {e}");
     }
+    let secret =
+        |r: &Option<quarry_config::SecretRef>, what: &str| -> anyhow::Result<Option<String>> {
+            r.as_ref()
+                .map(|r| {
+                    r.resolve()
+                        .map(|s| s.expose().to_string())
+                        .map_err(|e| anyhow::anyhow!("webhooks.{what}: {e}"))
+                })
+                .transpose()
+        };
+    *state.webhook_secrets.write().expect("not poisoned") =
+        quarry_server::webhooks::WebhookSecrets {
+            github: secret(&config.webhooks.github_secret, "github_secret")?,
+            gitlab: secret(&config.webhooks.gitlab_token, "gitlab_token")?,
+            gitea: secret(&config.webhooks.gitea_secret, "gitea_secret")?,
+        };
     runtime.block_on(register(&store, &state, &repos))?;
     *state.authenticator.write().expect("not poisoned") = Some(Arc::new(
         crate::auth::StoreAuth::new(store.clone(), runtime.handle().clone()),
     ));
 
+    let index_options = IndexOptions {
+        max_file_size: config.index.max_file_size,
+        shard_max_bytes: config.index.shard_size,
+    };
     let scheduler = Arc::new(Scheduler::new(
         repos,
         store.clone(),
         runtime.handle().clone(),
+        index_options,
     ));
     *state.sync.write().expect("not poisoned") = Some(scheduler.clone());
     *state.push_target.write().expect("not poisoned") = Some(scheduler.clone());
 
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&a.listen)
+        let listener = tokio::net::TcpListener::bind(&listen)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e} (is another quarry running? pick another --listen)", a.listen))?;
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e} (is another quarry running? pick another --listen)"))?;
         let addr = listener.local_addr()?;
-        let required = a.auth_required.unwrap_or(!addr.ip().is_loopback());
+        // Anonymous reading is the default only on loopback, unless said otherwise.
+        let required = a.auth_required.unwrap_or(if a.config.is_some() { config.auth.required } else { !addr.ip().is_loopback() });
         state.auth_required.store(required, Ordering::Relaxed);
         let shards = state.shard_count();
         eprintln!(
@@ -118,7 +240,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             data.root().display(),
             if required { "required" } else { "optional: anonymous users see public repositories" }
         );
-        let workers = scheduler.start(state.clone(), a.sync_concurrency.max(1));
+        let workers = scheduler.start(state.clone(), a.sync_concurrency.unwrap_or(config.sync.concurrency as usize).max(1));
         quarry_server::serve(listener, state, shutdown_signal(), Duration::from_secs(15)).await?;
         scheduler.stop();
         for w in workers {
@@ -212,6 +334,7 @@ pub struct Scheduler {
     queue: Mutex<(VecDeque<usize>, HashSet<usize>)>,
     wake: Condvar,
     stopping: AtomicBool,
+    index_options: IndexOptions,
 }
 
 impl SyncTrigger for Scheduler {
@@ -246,7 +369,12 @@ impl quarry_server::webhooks::PushTarget for Scheduler {
 }
 
 impl Scheduler {
-    fn new(repos: Vec<Repo>, store: Store, rt: tokio::runtime::Handle) -> Self {
+    fn new(
+        repos: Vec<Repo>,
+        store: Store,
+        rt: tokio::runtime::Handle,
+        index_options: IndexOptions,
+    ) -> Self {
         Scheduler {
             repos,
             store,
@@ -254,6 +382,7 @@ impl Scheduler {
             queue: Mutex::new((VecDeque::new(), HashSet::new())),
             wake: Condvar::new(),
             stopping: AtomicBool::new(false),
+            index_options,
         }
     }
 
@@ -304,7 +433,7 @@ impl Scheduler {
     fn work(&self, state: &AppState) {
         let data = state.data.clone();
         let mirrors: PathBuf = data.root().join("mirrors");
-        let opts = IndexOptions::default();
+        let opts = self.index_options.clone();
         loop {
             let i = {
                 let mut q = self.queue.lock().expect("not poisoned");
