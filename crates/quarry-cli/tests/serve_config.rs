@@ -394,7 +394,7 @@ fn branches_are_searchable_with_rev() {
         env.write(
             "lib",
             "lib.rs",
-            &format!("fn on_branch() {{ /* {b} */ }}\n"),
+            format!("fn on_branch() {{ /* {b} */ }}\n"),
         );
         git(&dir, &["commit", "-qam", b]);
     }
