@@ -391,11 +391,7 @@ fn branches_are_searchable_with_rev() {
     git(&dir, &["commit", "-qm", "main"]);
     for b in ["release/1.0", "release/2.0", "feature/x"] {
         git(&dir, &["checkout", "-q", "-b", b, "main"]);
-        env.write(
-            "lib",
-            "lib.rs",
-            format!("fn on_branch() {{ /* {b} */ }}\n"),
-        );
+        env.write("lib", "lib.rs", format!("fn on_branch() {{ /* {b} */ }}\n"));
         git(&dir, &["commit", "-qam", b]);
     }
     git(&dir, &["checkout", "-q", "main"]);
