@@ -86,6 +86,77 @@ fn visibility(v: &quarry_config::Visibility) -> quarry_server::auth::Visibility 
     }
 }
 
+fn discovered(
+    h: &quarry_config::CodeHostSource,
+    d: quarry_codehost::DiscoveredRepo,
+    interval: Duration,
+) -> Repo {
+    Repo {
+        name: d.name,
+        origin: sources::Origin::Git(d.clone_url),
+        branches: h.branches.clone(),
+        tags: h.tags.clone(),
+        visibility: visibility(&h.visibility),
+        interval: h.interval.unwrap_or(interval),
+    }
+}
+
+/// Lists the code hosts again every interval and starts syncing repositories that appeared.
+/// (Repositories that disappeared keep their index until removed by hand: a host outage must
+/// not wipe an index.)
+fn rediscover(
+    hosts: Vec<quarry_config::CodeHostSource>,
+    interval: Duration,
+    scheduler: Arc<Scheduler>,
+    state: Arc<AppState>,
+    store: Store,
+    rt: tokio::runtime::Handle,
+) {
+    let Ok(client) = quarry_codehost::Client::new() else {
+        return;
+    };
+    let period = hosts
+        .iter()
+        .map(|h| h.interval.unwrap_or(interval))
+        .min()
+        .unwrap_or(interval);
+    loop {
+        let wake = Instant::now() + period;
+        while Instant::now() < wake {
+            if scheduler.stopping.load(Ordering::Relaxed) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        for h in &hosts {
+            match rt.block_on(quarry_codehost::discover(&h.host, &client)) {
+                Ok(found) => {
+                    for d in found {
+                        let repo = discovered(h, d, interval);
+                        if scheduler.add(repo.clone()) {
+                            if let Err(e) =
+                                rt.block_on(register(&store, &state, std::slice::from_ref(&repo)))
+                            {
+                                eprintln!("quarry: warning: {e}");
+                            }
+                            eprintln!(
+                                "quarry: new repository {} on {}",
+                                repo.name,
+                                h.host.host_label()
+                            );
+                            scheduler.trigger(&repo.name);
+                        }
+                    }
+                }
+                Err(e) => eprintln!(
+                    "quarry: error: listing repositories of {}: {e}",
+                    h.host.host_label()
+                ),
+            }
+        }
+    }
+}
+
 /// The repositories the config and the command line name, code hosts' discovered ones included.
 fn configured_repos(
     config: &quarry_config::Config,
@@ -121,16 +192,7 @@ fn configured_repos(
                         host.host_label(),
                         found.len()
                     );
-                    for d in found {
-                        repos.push(Repo {
-                            name: d.name,
-                            origin: sources::Origin::Git(d.clone_url),
-                            branches: h.branches.clone(),
-                            tags: h.tags.clone(),
-                            visibility: visibility(&h.visibility),
-                            interval: h.interval.unwrap_or(interval),
-                        });
-                    }
+                    repos.extend(found.into_iter().map(|d| discovered(h, d, interval)));
                 }
                 // One unreachable host must not keep the others, or the server, from starting.
                 Err(e) => eprintln!(
@@ -236,10 +298,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let shards = state.shard_count();
         eprintln!(
             "quarry: serving http://{addr}/ ({} repositories configured, {shards} shards loaded from {}; sign-in {})",
-            scheduler.repos.len(),
+            scheduler.repos.read().expect("not poisoned").len(),
             data.root().display(),
             if required { "required" } else { "optional: anonymous users see public repositories" }
         );
+        if !config.code_hosts.is_empty() {
+            let (hosts, sched, st, store, rt) =
+                (config.code_hosts.clone(), scheduler.clone(), state.clone(), store.clone(), tokio::runtime::Handle::current());
+            std::thread::spawn(move || rediscover(hosts, interval, sched, st, store, rt));
+        }
         let workers = scheduler.start(state.clone(), a.sync_concurrency.unwrap_or(config.sync.concurrency as usize).max(1));
         quarry_server::serve(listener, state, shutdown_signal(), Duration::from_secs(15)).await?;
         scheduler.stop();
@@ -294,7 +361,11 @@ async fn register(store: &Store, state: &AppState, repos: &[Repo]) -> anyhow::Re
         });
         visibility.insert(r.name.clone(), r.visibility.clone());
     }
-    *state.visibility.write().expect("not poisoned") = visibility;
+    state
+        .visibility
+        .write()
+        .expect("not poisoned")
+        .extend(visibility);
     Ok(())
 }
 
@@ -328,7 +399,8 @@ async fn shutdown_signal() {
 /// webhook). A repository is never synced twice at the same time; one failing never stops
 /// the others.
 pub struct Scheduler {
-    repos: Vec<Repo>,
+    /// Append-only (indexes are stable): code host discovery adds repositories while running.
+    repos: std::sync::RwLock<Vec<Repo>>,
     store: Store,
     rt: tokio::runtime::Handle,
     queue: Mutex<(VecDeque<usize>, HashSet<usize>)>,
@@ -339,7 +411,13 @@ pub struct Scheduler {
 
 impl SyncTrigger for Scheduler {
     fn trigger(&self, repo: &str) -> bool {
-        match self.repos.iter().position(|r| r.name == repo) {
+        let index = self
+            .repos
+            .read()
+            .expect("not poisoned")
+            .iter()
+            .position(|r| r.name == repo);
+        match index {
             Some(i) => {
                 self.enqueue(i);
                 true
@@ -356,7 +434,7 @@ impl quarry_server::webhooks::PushTarget for Scheduler {
             .map(|u| quarry_server::webhooks::normalize_url(u))
             .collect();
         let mut triggered = Vec::new();
-        for (i, r) in self.repos.iter().enumerate() {
+        for (i, r) in self.repos.read().expect("not poisoned").iter().enumerate() {
             if let sources::Origin::Git(url) = &r.origin {
                 if pushed.contains(&quarry_server::webhooks::normalize_url(url)) {
                     self.enqueue(i);
@@ -376,7 +454,7 @@ impl Scheduler {
         index_options: IndexOptions,
     ) -> Self {
         Scheduler {
-            repos,
+            repos: std::sync::RwLock::new(repos),
             store,
             rt,
             queue: Mutex::new((VecDeque::new(), HashSet::new())),
@@ -384,6 +462,16 @@ impl Scheduler {
             stopping: AtomicBool::new(false),
             index_options,
         }
+    }
+
+    /// Adds a repository found after start (code host discovery); returns false if known.
+    fn add(&self, repo: Repo) -> bool {
+        let mut repos = self.repos.write().expect("not poisoned");
+        if repos.iter().any(|r| r.name == repo.name) {
+            return false;
+        }
+        repos.push(repo);
+        true
     }
 
     fn enqueue(&self, i: usize) {
@@ -408,15 +496,27 @@ impl Scheduler {
         let mut handles = Vec::new();
         let timer = self.clone();
         handles.push(std::thread::spawn(move || {
-            let mut due: Vec<Instant> = vec![Instant::now(); timer.repos.len()];
+            use std::hash::BuildHasher;
+            // Randomly seeded per process, so that servers started together drift apart.
+            let seed = std::collections::hash_map::RandomState::new();
+            let mut due: Vec<Instant> = Vec::new();
+            let mut round = 0u64;
             while !timer.stopping.load(Ordering::Relaxed) {
                 let now = Instant::now();
-                for (i, r) in timer.repos.iter().enumerate() {
+                let intervals: Vec<Duration> = timer
+                    .repos
+                    .read()
+                    .expect("not poisoned")
+                    .iter()
+                    .map(|r| r.interval)
+                    .collect();
+                due.resize(intervals.len(), now);
+                for (i, interval) in intervals.iter().enumerate() {
                     if due[i] <= now {
                         timer.enqueue(i);
-                        // ±10%, derived from the clock so that many servers drift apart.
-                        let jitter = (now.elapsed().as_nanos() as u64 ^ (i as u64 * 7919)) % 2001;
-                        due[i] = now + r.interval.mul_f64(0.9 + jitter as f64 / 10_000.0);
+                        round += 1;
+                        let jitter = seed.hash_one((i, round)) % 2001; // ±10%
+                        due[i] = now + interval.mul_f64(0.9 + jitter as f64 / 10_000.0);
                     }
                 }
                 std::thread::sleep(Duration::from_millis(200));
@@ -447,7 +547,7 @@ impl Scheduler {
                     q = self.wake.wait(q).expect("not poisoned");
                 }
             };
-            let repo = &self.repos[i];
+            let repo = &self.repos.read().expect("not poisoned")[i].clone();
             let started = Timestamp::now();
             let t = Instant::now();
             state.set_status(&repo.name, |s| {

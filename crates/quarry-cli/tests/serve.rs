@@ -2,7 +2,7 @@
 //! Sourcegraph-style stream), repositories and blobs, restart without re-indexing, SIGTERM.
 
 mod common;
-use common::Env;
+use common::{git, Env};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -298,27 +298,6 @@ fn a_second_start_reuses_the_index() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(generation(&env), before, "unchanged tree re-indexed");
     assert!(second.terminate().success());
-}
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! paths and contents appear in no response to someone not allowed), webhooks, branches.
 
 mod common;
-use common::Env;
+use common::{git, Env};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -47,7 +47,12 @@ fn start(env: &Env, config: &str) -> Server {
         .next()
         .unwrap()
         .to_string();
-    std::thread::spawn(move || for _ in lines {});
+    // The server's log shows in the output of a failing test.
+    std::thread::spawn(move || {
+        lines
+            .map_while(Result::ok)
+            .for_each(|l| eprintln!("server: {l}"))
+    });
     Server { child, addr }
 }
 
@@ -360,27 +365,6 @@ fn push_webhooks_are_verified_and_trigger_a_sync() {
     assert_eq!(code, 404);
 }
 
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.invalid",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn branches_are_searchable_with_rev() {
     let env = Env::new();
@@ -431,4 +415,86 @@ fn branches_are_searchable_with_rev() {
         body.contains("release/2.0") && body.contains("\"commit\":\""),
         "{body}"
     );
+}
+
+/// A stand-in for GitHub's API: `GET /orgs/acme/repos` lists `repos()` at the time of the call.
+fn fake_github(repos: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut buf = [0u8; 4096];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).to_string();
+            let body = if req.starts_with("GET ") && req.contains("/orgs/acme/repos") {
+                let list: Vec<String> = repos
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|(name, url)| format!(r#"{{"full_name":"acme/{name}","clone_url":"{url}","default_branch":"main","fork":false,"archived":false,"private":false}}"#))
+                    .collect();
+                format!("[{}]", list.join(","))
+            } else {
+                "{}".to_string()
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-RateLimit-Remaining: 4999\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
+fn git_repo(env: &Env, name: &str, file: &str, text: &str) -> String {
+    env.write(name, file, text);
+    let dir = env.repo(name);
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-qm", "init"]);
+    format!("file://{}", dir.display())
+}
+
+#[test]
+fn code_host_repositories_are_discovered_and_rediscovered() {
+    let env = Env::new();
+    let listed = std::sync::Arc::new(std::sync::Mutex::new(vec![(
+        "app".to_string(),
+        git_repo(&env, "app", "app.go", "func FromTheApp() {}\n"),
+    )]));
+    let api = fake_github(listed.clone());
+    let config = format!(
+        "[[code_hosts]]\nkind = \"github\"\nurl = \"http://{api}/api/v3\"\norgs = [\"acme\"]\ntoken = {{ env = \"QUARRY_TEST_GH_TOKEN\" }}\ninterval = \"1s\"\n"
+    );
+    std::env::set_var("QUARRY_TEST_GH_TOKEN", "ghp_test");
+    let s = start(&env, &config);
+    let found = |q: &str| {
+        http(&s, "GET", &format!("/api/search?q={q}"), &[], "")
+            .2
+            .contains("\"matchCount\":1")
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !found("FromTheApp") {
+        assert!(
+            Instant::now() < deadline,
+            "discovered repository not indexed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let repos = http(&s, "GET", "/api/repos", &[], "").2;
+    assert!(repos.contains(&format!("{api}/acme/app")), "{repos}");
+    // A repository created on the host later is picked up without a restart.
+    listed.lock().unwrap().push((
+        "lib".to_string(),
+        git_repo(&env, "lib", "lib.go", "func FromTheLib() {}\n"),
+    ));
+    while !found("FromTheLib") {
+        assert!(
+            Instant::now() < deadline,
+            "rediscovered repository not indexed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
