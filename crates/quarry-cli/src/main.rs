@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod bench;
+mod config_cmd;
 mod files;
 mod index;
 mod output;
@@ -58,6 +59,8 @@ enum Command {
     Files(files::Args),
     /// Serve search over HTTP (API and web UI), keeping the given directories indexed
     Serve(serve::Args),
+    /// The configuration file: schema, checker, example, reference
+    Config(config_cmd::Args),
     /// Manage users and API tokens
     Admin(admin::Args),
     /// Check the checksums of every index file
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Files(a) => files::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Admin(a) => admin::run(a),
+        Command::Config(a) => config_cmd::run(a),
         Command::Verify(a) => verify::run(a),
         Command::BenchQueries(a) => bench::run(a),
     };

@@ -223,3 +223,61 @@ fn reindex_replaces_the_repository() {
     );
     assert!(before.iter().all(|b| !after.contains(b)));
 }
+
+#[test]
+fn config_check_reports_each_problem_with_its_position() {
+    let env = Env::new();
+    let good = env.dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        "listen = \"127.0.0.1:7340\"\n[search]\nmax_concurrent = 4\n",
+    )
+    .unwrap();
+    let out = env.quarry(&["config", "check", good.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let bad = env.dir.path().join("bad.toml");
+    std::fs::write(&bad, "listen = \"nowhere\"\n[serach]\nx = 1\n").unwrap();
+    let out = env.quarry(&["config", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let path = bad.display().to_string();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("{path}:1:10: listen:"))),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("{path}:2:")) && l.contains("did you mean `search`")),
+        "{text}"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&env.ok(&["config", "schema"])).unwrap();
+    assert_eq!(schema["additionalProperties"], false);
+    let example = env.dir.path().join("example.toml");
+    std::fs::write(&example, env.ok(&["config", "example"])).unwrap();
+    assert!(
+        env.quarry(&["config", "check", example.to_str().unwrap()])
+            .status
+            .success(),
+        "the documented example is valid"
+    );
+}
+
+#[test]
+fn configuration_reference_is_current() {
+    let env = Env::new();
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/configuration.md"
+    ))
+    .unwrap();
+    let generated = env.ok(&["config", "reference"]);
+    assert!(
+        doc.ends_with(&generated),
+        "docs/configuration.md is out of date: regenerate its reference part with `quarry config reference`"
+    );
+}
