@@ -366,3 +366,43 @@ fn a_failing_repository_shows_its_error_and_others_still_serve() {
     assert!(failing["sync"]["lastErrorAt"].as_u64().unwrap() > 0);
     assert!(server.terminate().success());
 }
+
+#[test]
+fn sigterm_lets_an_in_flight_search_finish() {
+    let env = Env::new();
+    // Enough matches (20,000 lines) that the search and its stream take a while.
+    let filler = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do\n".repeat(2000);
+    for i in 0..10 {
+        env.write("big", &format!("f{i}.txt"), &filler);
+    }
+    let mut server = Server::start(&env, &[env.repo("big").to_str().unwrap()]);
+    server.wait_log("indexed big");
+    let base = server.base.clone();
+    let search = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let addr = base.trim_start_matches("http://").to_string();
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        let q = "/[aeiou]/%20count:all%20timeout:60s";
+        write!(
+            s,
+            "GET /.api/search/stream?q={q} HTTP/1.0\r\nHost: {addr}\r\n\r\n"
+        )
+        .unwrap();
+        let started = Instant::now();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        (text, started.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(150));
+    let status = server.terminate();
+    let (text, took) = search.join().unwrap();
+    assert!(status.success(), "SIGTERM exits 0");
+    assert!(
+        took > Duration::from_millis(150),
+        "the search ended before SIGTERM ({took:?}): make it longer"
+    );
+    assert!(
+        text.contains("event: done"),
+        "the in-flight search was cut off after {took:?}: {text}"
+    );
+}
