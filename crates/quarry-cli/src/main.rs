@@ -7,6 +7,7 @@ mod config_cmd;
 mod files;
 mod index;
 mod output;
+mod scheduler;
 mod search;
 mod serve;
 mod sources;
