@@ -15,7 +15,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let data = a.data.dir()?;
     let searcher = crate::load_searcher(&data)?;
     let mut rows: Vec<(String, String, Option<&'static str>)> = Vec::new();
-    for shard in searcher.shards() {
+    // Each repository's default branch, as a search without rev: sees it.
+    for shard in searcher.shards().iter().filter(|s| s.meta().default_branch) {
         for doc in shard.docs() {
             let reason = doc.skip_reason().map(|r| r.describe());
             if reason.is_some() == a.skipped {

@@ -56,7 +56,7 @@ enum Command {
     Index(index::Args),
     /// Search the index with a Sourcegraph-style query
     Search(search::Args),
-    /// List indexed files as REPO/PATH (or skipped files with the reason)
+    /// List indexed files of each default branch as REPO/PATH (or skipped files with the reason)
     Files(files::Args),
     /// Serve search over HTTP (API and web UI), keeping the given directories indexed
     Serve(serve::Args),
