@@ -578,7 +578,7 @@ def main():
         server = subprocess.Popen(cmd, stdout=log, stderr=log)
         procs.append(server)
         try:
-            wait_http(base + '/healthz', server, 'the server')
+            wait_http(base + '/readyz', server, 'the server')  # ready: the index is loaded
         except RuntimeError:
             wait_http(base + '/api/repos', server, 'the server', timeout=5)
 

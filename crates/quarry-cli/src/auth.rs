@@ -1,6 +1,7 @@
 //! Users, tokens and sessions from the state store, for the server and `quarry admin`.
 
 use quarry_server::auth::{Authenticator, BoxFuture, Principal};
+use quarry_server::probes::HealthCheck;
 use quarry_store::{Store, User};
 use std::time::Duration;
 
@@ -72,6 +73,24 @@ impl Authenticator for StoreAuth {
     fn logout(&self, id: String) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let _ = self.store.delete_session(&id).await;
+        })
+    }
+}
+
+/// Readiness depends on the state store answering.
+pub struct StoreCheck(pub Store);
+
+impl HealthCheck for StoreCheck {
+    fn name(&self) -> &str {
+        "store"
+    }
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.0
+                .schema_version()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("state store {}: {e}", self.0.location()))
         })
     }
 }

@@ -251,9 +251,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .max_concurrent_searches
         .unwrap_or(config.search.max_concurrent as usize);
     let state = AppState::new(data.clone(), search_options, max_searches);
-    for e in state.reload() {
-        eprintln!("quarry: warning: {e}");
-    }
+    state
+        .health_checks
+        .write()
+        .expect("not poisoned")
+        .push(Arc::new(crate::auth::StoreCheck(store.clone())));
     let secret =
         |r: &Option<quarry_config::SecretRef>, what: &str| -> anyhow::Result<Option<String>> {
             r.as_ref()
@@ -289,26 +291,53 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     *state.push_target.write().expect("not poisoned") = Some(scheduler.clone());
 
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e} (is another quarry running? pick another --listen)"))?;
+        let listener = tokio::net::TcpListener::bind(&listen).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {listen}: {e} (is another quarry running? pick another --listen)"
+            )
+        })?;
         let addr = listener.local_addr()?;
         // Anonymous reading is the default only on loopback, unless said otherwise.
-        let required = a.auth_required.unwrap_or(if a.config.is_some() { config.auth.required } else { !addr.ip().is_loopback() });
+        let required = a.auth_required.unwrap_or(if a.config.is_some() {
+            config.auth.required
+        } else {
+            !addr.ip().is_loopback()
+        });
         state.auth_required.store(required, Ordering::Relaxed);
-        let shards = state.shard_count();
         eprintln!(
-            "quarry: serving http://{addr}/ ({} repositories configured, {shards} shards loaded from {}; sign-in {})",
+            "quarry: serving http://{addr}/ ({} repositories configured, index in {}; sign-in {})",
             scheduler.len(),
             data.root().display(),
-            if required { "required" } else { "optional: anonymous users see public repositories" }
+            if required {
+                "required"
+            } else {
+                "optional: anonymous users see public repositories"
+            }
         );
+        // The listener is up first, so probes answer while the index loads.
+        let loading = state.clone();
+        tokio::task::spawn_blocking(move || {
+            for e in loading.load() {
+                eprintln!("quarry: warning: {e}");
+            }
+            eprintln!("quarry: ready: {} shards loaded", loading.shard_count());
+        });
         if !config.code_hosts.is_empty() {
-            let (hosts, sched, st, store, rt) =
-                (config.code_hosts.clone(), scheduler.clone(), state.clone(), store.clone(), tokio::runtime::Handle::current());
+            let (hosts, sched, st, store, rt) = (
+                config.code_hosts.clone(),
+                scheduler.clone(),
+                state.clone(),
+                store.clone(),
+                tokio::runtime::Handle::current(),
+            );
             std::thread::spawn(move || rediscover(hosts, interval, sched, st, store, rt));
         }
-        let workers = scheduler.start(state.clone(), a.sync_concurrency.unwrap_or(config.sync.concurrency as usize).max(1));
+        let workers = scheduler.start(
+            state.clone(),
+            a.sync_concurrency
+                .unwrap_or(config.sync.concurrency as usize)
+                .max(1),
+        );
         quarry_server::serve(listener, state, shutdown_signal(), Duration::from_secs(15)).await?;
         scheduler.stop();
         for w in workers {

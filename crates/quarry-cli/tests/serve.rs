@@ -43,6 +43,16 @@ impl Server {
             .next()
             .unwrap();
         server.base = url.trim_end_matches('/').to_string();
+        // The listener comes up before the index loads: wait until the server says it is ready.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while server.get("/readyz").0 != 200 {
+            assert!(
+                Instant::now() < deadline,
+                "not ready within 30 s: {}",
+                server.get("/readyz?verbose").1
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         server
     }
 

@@ -53,7 +53,14 @@ fn start(env: &Env, config: &str) -> Server {
             .map_while(Result::ok)
             .for_each(|l| eprintln!("server: {l}"))
     });
-    Server { child, addr }
+    let server = Server { child, addr };
+    // The listener comes up before the index loads: wait until the server says it is ready.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http(&server, "GET", "/readyz", &[], "").0 != 200 {
+        assert!(Instant::now() < deadline, "not ready within 30 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server
 }
 
 /// Returns (status, headers, body) of one HTTP/1.0 exchange.

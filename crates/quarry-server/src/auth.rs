@@ -94,6 +94,7 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 /// their own secret).
 fn is_open(path: &str) -> bool {
     !(path.starts_with("/api/") || path.starts_with("/.api/") || path == "/search/stream")
+        || matches!(path, "/healthz" | "/readyz" | "/startupz")
         || path == "/api/login"
         || path == "/api/me"
         || path == "/api/openapi.json"

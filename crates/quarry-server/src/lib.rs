@@ -7,6 +7,7 @@ pub mod auth;
 mod convert;
 mod error;
 pub mod openapi;
+pub mod probes;
 mod repos;
 mod search;
 mod state;
@@ -41,7 +42,9 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/api/openapi.json",
             get(|| async { Json(openapi::document()) }),
         )
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(probes::healthz))
+        .route("/readyz", get(probes::readyz))
+        .route("/startupz", get(probes::startupz))
         .route("/_ui/{*file}", get(ui::asset))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .route("/.api/{*rest}", axum::routing::any(api_not_found))

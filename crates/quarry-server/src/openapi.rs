@@ -85,8 +85,16 @@ pub fn document() -> Value {
                 "responses": { "200": { "description": "OpenAPI 3.1 document" } }
             }},
             "/healthz": { "get": {
-                "summary": "Liveness: the process answers",
+                "summary": "Liveness: the process answers (`?verbose`: JSON with the uptime)",
                 "responses": { "200": { "description": "Alive" } }
+            }},
+            "/readyz": { "get": {
+                "summary": "Readiness: the index is loaded and the state store answers (`?verbose`: each check as JSON)",
+                "responses": { "200": { "description": "Ready" }, "503": { "description": "Not ready; `?verbose` says which check fails and why" } }
+            }},
+            "/startupz": { "get": {
+                "summary": "Start-up: 503 while the index loads, then 200 (`?verbose`: phase and elapsed time)",
+                "responses": { "200": { "description": "Started" }, "503": { "description": "Still starting" } }
             }}
         },
         "components": { "schemas": {

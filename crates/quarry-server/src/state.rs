@@ -50,6 +50,9 @@ pub struct AppState {
     pub auth_required: std::sync::atomic::AtomicBool,
     /// Repositories not listed are public.
     pub visibility: RwLock<std::collections::HashMap<String, crate::auth::Visibility>>,
+    pub startup: RwLock<crate::probes::Startup>,
+    /// What readiness depends on besides the index.
+    pub health_checks: RwLock<Vec<Arc<dyn crate::probes::HealthCheck>>>,
 }
 
 impl AppState {
@@ -58,7 +61,7 @@ impl AppState {
         search_options: SearchOptions,
         max_concurrent_searches: usize,
     ) -> Arc<AppState> {
-        let state = Arc::new(AppState {
+        Arc::new(AppState {
             searcher: RwLock::new(Arc::new(Searcher::new(Vec::new()))),
             data,
             search_options,
@@ -70,9 +73,20 @@ impl AppState {
             authenticator: RwLock::new(None),
             auth_required: std::sync::atomic::AtomicBool::new(false),
             visibility: RwLock::new(Default::default()),
-        });
-        state.reload();
-        state
+            startup: RwLock::new(Default::default()),
+            health_checks: RwLock::new(Vec::new()),
+        })
+    }
+
+    /// Loads the index (call it off the request path: probes answer meanwhile) and marks
+    /// start-up done. Returns the errors of repositories that failed to load.
+    pub fn load(&self) -> Vec<String> {
+        self.startup.write().expect("not poisoned").phase = "loading shards".into();
+        let errors = self.reload();
+        let mut s = self.startup.write().expect("not poisoned");
+        s.phase = "serving".into();
+        s.done = true;
+        errors
     }
 
     /// Every loaded shard, whoever asks: private to this module so that handlers can only

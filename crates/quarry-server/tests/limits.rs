@@ -11,6 +11,7 @@ use tower::ServiceExt;
 async fn saturated_searches_get_429_with_retry_after() {
     let dir = tempfile::tempdir().unwrap();
     let state = AppState::new(DataDir::new(dir.path()), SearchOptions::default(), 1);
+    state.load();
     // Hold the only search slot, as a long search would.
     let _busy = state.search_slots.clone().try_acquire_owned().unwrap();
     for uri in ["/api/search?q=foo", "/.api/search/stream?q=foo"] {
