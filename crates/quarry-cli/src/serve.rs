@@ -61,6 +61,16 @@ pub fn store_url(data: &DataDir) -> anyhow::Result<String> {
     Ok(format!("sqlite://{}/quarry.db", root.display()))
 }
 
+/// Whether `auth.required` is written in the config file or set in the environment (the
+/// config's `false` default must not open a non-loopback server to anonymous readers).
+fn auth_required_set(config: Option<&std::path::Path>) -> bool {
+    let in_file = config
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.get("auth").and_then(|a| a.get("required")).is_some());
+    in_file || std::env::var_os("QUARRY_AUTH__REQUIRED").is_some()
+}
+
 /// Reads and validates the config file, printing every problem as FILE:LINE:COLUMN: ....
 pub fn load_config(path: &std::path::Path) -> anyhow::Result<quarry_config::Config> {
     quarry_config::load(path, &|k| std::env::var(k).ok()).map_err(|diags| {
@@ -297,12 +307,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             )
         })?;
         let addr = listener.local_addr()?;
-        // Anonymous reading is the default only on loopback, unless said otherwise.
-        let required = a.auth_required.unwrap_or(if a.config.is_some() {
-            config.auth.required
-        } else {
-            !addr.ip().is_loopback()
-        });
+        // Anonymous reading is the default only on loopback, unless the command line, the
+        // config file or the environment says otherwise.
+        let said = a
+            .auth_required
+            .or_else(|| auth_required_set(a.config.as_deref()).then_some(config.auth.required));
+        let required = said.unwrap_or(!addr.ip().is_loopback());
         state.auth_required.store(required, Ordering::Relaxed);
         eprintln!(
             "quarry: serving http://{addr}/ ({} repositories configured, index in {}; sign-in {})",

@@ -505,3 +505,37 @@ fn code_host_repositories_are_discovered_and_rediscovered() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn off_loopback_sign_in_is_required_unless_the_config_says_otherwise() {
+    let env = Env::new();
+    env.write("open", "a.txt", "hello\n");
+    let start_on = |config: &str| -> (Child, String) {
+        let path = env.dir.path().join("any.toml");
+        std::fs::write(&path, config).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
+            .args([
+                "serve",
+                "--config",
+                path.to_str().unwrap(),
+                "--listen",
+                "0.0.0.0:0",
+            ])
+            .env("QUARRY_DATA", env.data())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let line = BufReader::new(child.stderr.take().unwrap())
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.contains("serving http://"))
+            .unwrap();
+        (child, line)
+    };
+    let (mut child, line) = start_on("[search]\nmax_concurrent = 2\n");
+    assert!(line.contains("sign-in required"), "{line}");
+    let _ = child.kill();
+    let (mut child, line) = start_on("[auth]\nrequired = false\n");
+    assert!(line.contains("sign-in optional"), "{line}");
+    let _ = child.kill();
+}

@@ -185,7 +185,7 @@ impl Default for SyncConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
-    /// Whether every request needs a signed-in user or an API token. When false, anonymous users see public repositories.
+    /// Whether every request needs a signed-in user or an API token. When false, anonymous users see public repositories. When the key is not set (in the file or the environment), sign-in is required unless the server listens on a loopback address.
     pub required: bool,
     /// How long a sign-in session lasts. Applies to sessions started after the change.
     #[serde(with = "units::duration")]
