@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
     /// How often each repository is synced, jittered [default: the config's `sync.interval`]
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = quarry_config::parse_duration, value_name = "DURATION")]
     sync_interval: Option<Duration>,
     /// Repositories synced at once [default: the config's `sync.concurrency`]
     #[arg(long, value_name = "N")]
@@ -39,20 +39,6 @@ pub struct Args {
     /// Directories, git repositories or git URLs to serve
     #[arg(value_name = "PATH_OR_GIT_URL")]
     sources: Vec<String>,
-}
-
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration: write e.g. 30s, 10m, 1h"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" | "" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        "h" => Ok(Duration::from_secs(n * 3600)),
-        _ => Err(format!("{s:?}: unknown unit {unit:?}; use ms, s, m or h")),
-    }
 }
 
 /// The store every quarry command opens for a data directory.

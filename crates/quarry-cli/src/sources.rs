@@ -27,19 +27,8 @@ impl Repo {
     pub fn location(&self) -> String {
         match &self.origin {
             Origin::Dir(p) => p.display().to_string(),
-            Origin::Git(u) => quarry_sync_redact(u),
+            Origin::Git(u) => quarry_sync::redact_url(u),
         }
-    }
-}
-
-/// Credentials in URLs never reach logs or the API.
-fn quarry_sync_redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((creds, host)) if !creds.contains('/') => format!("{scheme}://***@{host}"),
-            _ => url.to_string(),
-        },
-        None => url.to_string(),
     }
 }
 
@@ -54,7 +43,11 @@ fn is_git_repository(p: &Path) -> bool {
 /// Reads a command-line source: a URL, a git repository directory, or a plain directory.
 pub fn from_argument(arg: &str, interval: std::time::Duration) -> anyhow::Result<Repo> {
     let (name, origin) = if looks_like_url(arg) {
-        (name_from_url(arg)?, Origin::Git(arg.to_string()))
+        let name = quarry_config::name_from_url(arg);
+        if name.is_empty() {
+            anyhow::bail!("cannot name a repository after {arg:?}: give it a name with `name =` in a [[repos]] entry");
+        }
+        (name, Origin::Git(arg.to_string()))
     } else {
         let abs = std::path::absolute(arg)?;
         if !abs.is_dir() {
@@ -78,26 +71,6 @@ pub fn from_argument(arg: &str, interval: std::time::Duration) -> anyhow::Result
         visibility: Visibility::Public,
         interval,
     })
-}
-
-/// `https://host/team/app.git` → `host/team/app`; `git@host:team/app.git` → `host/team/app`.
-pub fn name_from_url(url: &str) -> anyhow::Result<String> {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
-    let rest = rest.replacen(':', "/", if url.contains("://") { 0 } else { 1 });
-    let name = rest
-        .trim_end_matches('/')
-        .trim_end_matches(".git")
-        .trim_start_matches('/');
-    // A port is not part of a repository's name.
-    let name = match name.split_once('/') {
-        Some((host, path)) => format!("{}/{path}", host.split(':').next().unwrap_or(host)),
-        None => name.to_string(),
-    };
-    if name.is_empty() {
-        anyhow::bail!("cannot name a repository after {url:?}");
-    }
-    Ok(name)
 }
 
 /// What a sync did, for status and logs.
@@ -192,42 +165,5 @@ pub fn sync(
                 refs,
             })
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_from_urls() {
-        assert_eq!(
-            name_from_url("https://git.example.com/team/app.git").unwrap(),
-            "git.example.com/team/app"
-        );
-        assert_eq!(
-            name_from_url("git@git.example.com:team/app.git").unwrap(),
-            "git.example.com/team/app"
-        );
-        assert_eq!(
-            name_from_url("http://127.0.0.1:8080/a/b").unwrap(),
-            "127.0.0.1/a/b"
-        );
-        assert_eq!(
-            name_from_url("https://user:secret@host/x.git").unwrap(),
-            "host/x"
-        );
-    }
-
-    #[test]
-    fn credentials_are_redacted() {
-        assert_eq!(
-            quarry_sync_redact("https://user:pw@host/x.git"),
-            "https://***@host/x.git"
-        );
-        assert_eq!(
-            quarry_sync_redact("https://host/x.git"),
-            "https://host/x.git"
-        );
     }
 }

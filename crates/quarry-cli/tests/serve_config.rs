@@ -18,7 +18,17 @@ impl Drop for Server {
     }
 }
 
-fn start(env: &Env, config: &str) -> Server {
+/// Starts `quarry serve --config` on `listen`; returns the process, its "serving" log line and
+/// the rest of its log.
+fn spawn(
+    env: &Env,
+    config: &str,
+    listen: &str,
+) -> (
+    Child,
+    String,
+    std::io::Lines<BufReader<std::process::ChildStderr>>,
+) {
     let path = env.dir.path().join("quarry.toml");
     std::fs::write(&path, config).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
@@ -27,7 +37,7 @@ fn start(env: &Env, config: &str) -> Server {
             "--config",
             path.to_str().unwrap(),
             "--listen",
-            "127.0.0.1:0",
+            listen,
         ])
         .env("QUARRY_DATA", env.data())
         .stderr(Stdio::piped())
@@ -39,6 +49,11 @@ fn start(env: &Env, config: &str) -> Server {
         .map_while(Result::ok)
         .find(|l| l.contains("serving http://"))
         .expect("server starts");
+    (child, line, lines)
+}
+
+fn start(env: &Env, config: &str) -> Server {
+    let (child, line, lines) = spawn(env, config, "127.0.0.1:0");
     let addr = line
         .split("http://")
         .nth(1)
@@ -510,26 +525,8 @@ fn code_host_repositories_are_discovered_and_rediscovered() {
 fn off_loopback_sign_in_is_required_unless_the_config_says_otherwise() {
     let env = Env::new();
     env.write("open", "a.txt", "hello\n");
-    let start_on = |config: &str| -> (Child, String) {
-        let path = env.dir.path().join("any.toml");
-        std::fs::write(&path, config).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
-            .args([
-                "serve",
-                "--config",
-                path.to_str().unwrap(),
-                "--listen",
-                "0.0.0.0:0",
-            ])
-            .env("QUARRY_DATA", env.data())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let line = BufReader::new(child.stderr.take().unwrap())
-            .lines()
-            .map_while(Result::ok)
-            .find(|l| l.contains("serving http://"))
-            .unwrap();
+    let start_on = |config: &str| {
+        let (child, line, _) = spawn(&env, config, "0.0.0.0:0");
         (child, line)
     };
     let (mut child, line) = start_on("[search]\nmax_concurrent = 2\n");

@@ -149,8 +149,9 @@ pub use quarry_codehost::{
 pub use reference::reference_markdown;
 pub use schema::schema;
 pub use types::{
-    AuthConfig, CodeHostSource, Config, IndexConfig, LogConfig, LogFormat, RepoSource,
-    SearchConfig, SyncConfig, TelemetryConfig, Visibility, WebhooksConfig, DEFAULT_LISTEN,
+    name_from_url, AuthConfig, CodeHostSource, Config, IndexConfig, LogConfig, LogFormat,
+    RepoSource, SearchConfig, SyncConfig, TelemetryConfig, Visibility, WebhooksConfig,
+    DEFAULT_LISTEN,
 };
 pub use units::{format_byte_size, format_duration, parse_byte_size, parse_duration};
 

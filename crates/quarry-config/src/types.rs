@@ -260,7 +260,7 @@ impl RepoSource {
 
 /// `https://git.example.com/team/app.git` → `git.example.com/team/app`;
 /// `git@git.example.com:team/app.git` → `git.example.com/team/app`.
-pub(crate) fn name_from_url(url: &str) -> String {
+pub fn name_from_url(url: &str) -> String {
     let url = url.trim();
     let rest = match url.find("://") {
         Some(i) => &url[i + 3..],
