@@ -13,7 +13,7 @@ pub struct StoreAuth {
 }
 
 impl StoreAuth {
-    pub fn new(store: Store, _rt: tokio::runtime::Handle) -> Self {
+    pub fn new(store: Store) -> Self {
         StoreAuth { store }
     }
 }

@@ -269,9 +269,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             gitea: secret(&config.webhooks.gitea_secret, "gitea_secret")?,
         };
     runtime.block_on(register(&store, &state, &repos))?;
-    *state.authenticator.write().expect("not poisoned") = Some(Arc::new(
-        crate::auth::StoreAuth::new(store.clone(), runtime.handle().clone()),
-    ));
+    *state.authenticator.write().expect("not poisoned") =
+        Some(Arc::new(crate::auth::StoreAuth::new(store.clone())));
 
     let index_options = IndexOptions {
         max_file_size: config.index.max_file_size,
