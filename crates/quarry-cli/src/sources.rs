@@ -21,6 +21,9 @@ pub struct Repo {
     pub tags: Vec<String>,
     pub visibility: Visibility,
     pub interval: std::time::Duration,
+    /// Where the repository was named: `config`, `command line`, or a code host's label (the
+    /// `source` label of sync metrics).
+    pub source: String,
 }
 
 impl Repo {
@@ -70,6 +73,7 @@ pub fn from_argument(arg: &str, interval: std::time::Duration) -> anyhow::Result
         tags: Vec::new(),
         visibility: Visibility::Public,
         interval,
+        source: "command line".into(),
     })
 }
 

@@ -77,6 +77,56 @@ pub fn index_source(
     opts: &IndexOptions,
     progress: &dyn Progress,
 ) -> Result<Manifest, IndexError> {
+    let started = Instant::now();
+    let result = build_index(data, target, source, opts, progress);
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    metrics::counter!("quarry_index_builds_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("quarry_index_build_duration_seconds", "outcome" => outcome)
+        .record(started.elapsed().as_secs_f64());
+    if let Ok(m) = &result {
+        metrics::counter!("quarry_index_build_files_total").increment(m.stats.files);
+        metrics::counter!("quarry_index_build_source_bytes_total").increment(m.stats.bytes);
+        metrics::counter!("quarry_index_build_written_bytes_total").increment(m.stats.index_bytes);
+    }
+    result
+}
+
+/// Registers the help text of the index build metrics (once, by the server).
+pub fn describe_metrics() {
+    use metrics::{describe_counter, describe_histogram, Unit};
+    describe_counter!(
+        "quarry_index_builds_total",
+        "Index builds (one repository ref each), by outcome (ok, error)."
+    );
+    describe_histogram!(
+        "quarry_index_build_duration_seconds",
+        Unit::Seconds,
+        "Time one index build took, waiting for the writer lock included."
+    );
+    describe_counter!(
+        "quarry_index_build_files_total",
+        Unit::Count,
+        "Files written into index shards by successful builds."
+    );
+    describe_counter!(
+        "quarry_index_build_source_bytes_total",
+        Unit::Bytes,
+        "Bytes of source content indexed by successful builds."
+    );
+    describe_counter!(
+        "quarry_index_build_written_bytes_total",
+        Unit::Bytes,
+        "Bytes of shard files written by successful builds."
+    );
+}
+
+fn build_index(
+    data: &DataDir,
+    target: &Target,
+    source: &dyn Source,
+    opts: &IndexOptions,
+    progress: &dyn Progress,
+) -> Result<Manifest, IndexError> {
     let name = target.repo.as_str();
     if name.is_empty() || name.chars().any(|c| c.is_control()) {
         return Err(IndexError::Invalid(format!(

@@ -57,7 +57,9 @@ pub mod walk;
 
 pub use builder::ShardMeta;
 pub use format::SkipReason;
-pub use indexer::{index_repository, index_source, IndexOptions, NoProgress, Progress, Target};
+pub use indexer::{
+    describe_metrics, index_repository, index_source, IndexOptions, NoProgress, Progress, Target,
+};
 pub use shard::{Doc, Field, Shard};
 pub use source::{DirSource, Source, SourceFile};
 pub use store::{DataDir, IndexStats, Loaded, Manifest};

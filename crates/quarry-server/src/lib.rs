@@ -14,7 +14,7 @@ mod state;
 mod ui;
 pub mod webhooks;
 
-pub use state::{repo_id, AppState, SyncState, SyncStatus, SyncTrigger};
+pub use state::{describe_metrics, repo_id, AppState, SyncState, SyncStatus, SyncTrigger};
 
 use axum::routing::{get, post};
 use axum::{Json, Router};

@@ -49,7 +49,7 @@ pub async fn search_json(
         .try_acquire_owned()
         .map_err(|_| ApiError::busy())?;
     let searcher = state.searcher_for(caller.0.as_ref());
-    let opts = state.search_options.clone();
+    let opts = state.search_options();
     let results = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         searcher.search(&query, &opts)
@@ -162,7 +162,7 @@ pub async fn search_stream(
         Err(_) => return ApiError::busy().into_response(),
     };
     let searcher = state.searcher_for(caller.0.as_ref());
-    let opts = state.search_options.clone();
+    let opts = state.search_options();
     let display = p
         .display
         .filter(|d| *d >= 0)

@@ -38,8 +38,10 @@ pub trait SyncTrigger: Send + Sync {
 pub struct AppState {
     searcher: RwLock<Arc<Searcher>>,
     pub data: DataDir,
-    pub search_options: SearchOptions,
+    search_options: RwLock<SearchOptions>,
     pub search_slots: Arc<Semaphore>,
+    /// How many permits `search_slots` is meant to hold (the semaphore cannot say).
+    search_capacity: std::sync::Mutex<usize>,
     pub status: RwLock<BTreeMap<String, SyncStatus>>,
     pub sync: RwLock<Option<Arc<dyn SyncTrigger>>>,
     pub webhook_secrets: RwLock<crate::webhooks::WebhookSecrets>,
@@ -64,8 +66,9 @@ impl AppState {
         Arc::new(AppState {
             searcher: RwLock::new(Arc::new(Searcher::new(Vec::new()))),
             data,
-            search_options,
+            search_options: RwLock::new(search_options),
             search_slots: Arc::new(Semaphore::new(max_concurrent_searches.max(1))),
+            search_capacity: std::sync::Mutex::new(max_concurrent_searches.max(1)),
             status: RwLock::new(BTreeMap::new()),
             sync: RwLock::new(None),
             webhook_secrets: RwLock::new(Default::default()),
@@ -76,6 +79,36 @@ impl AppState {
             startup: RwLock::new(Default::default()),
             health_checks: RwLock::new(Vec::new()),
         })
+    }
+
+    /// The limits searches run with now (hot reload may change them).
+    pub fn search_options(&self) -> SearchOptions {
+        self.search_options.read().expect("not poisoned").clone()
+    }
+
+    /// Applies new search limits live. Fewer slots take effect as running searches finish.
+    pub fn set_search_limits(&self, options: SearchOptions, max_concurrent: usize) {
+        *self.search_options.write().expect("not poisoned") = options;
+        let target = max_concurrent.max(1);
+        let mut capacity = self.search_capacity.lock().expect("not poisoned");
+        if target > *capacity {
+            self.search_slots.add_permits(target - *capacity);
+        } else if target < *capacity {
+            let mut excess = *capacity - target;
+            excess -= self.search_slots.forget_permits(excess);
+            if excess > 0 {
+                // The rest are held by running searches: take them back as they are released.
+                let slots = self.search_slots.clone();
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    rt.spawn(async move {
+                        if let Ok(p) = slots.acquire_many(excess as u32).await {
+                            p.forget();
+                        }
+                    });
+                }
+            }
+        }
+        *capacity = target;
     }
 
     /// Loads the index (call it off the request path: probes answer meanwhile) and marks
@@ -99,6 +132,15 @@ impl AppState {
     /// errors of repositories that failed to load (the others are served).
     pub fn reload(&self) -> Vec<String> {
         let loaded = self.data.load();
+        let bytes: u64 = loaded.shards.iter().map(|s| s.file_size()).sum();
+        let mut repos: Vec<&str> = loaded.shards.iter().map(|s| s.repo()).collect();
+        repos.sort_unstable();
+        repos.dedup();
+        metrics::gauge!("quarry_shards_loaded").set(loaded.shards.len() as f64);
+        metrics::gauge!("quarry_shard_bytes_loaded").set(bytes as f64);
+        metrics::gauge!("quarry_repositories_indexed").set(repos.len() as f64);
+        metrics::gauge!("quarry_index_load_errors").set(loaded.errors.len() as f64);
+        metrics::counter!("quarry_index_reloads_total").increment(1);
         *self.searcher.write().expect("not poisoned") = Arc::new(Searcher::new(loaded.shards));
         loaded.errors.iter().map(|e| e.to_string()).collect()
     }
@@ -138,6 +180,29 @@ impl AppState {
         let mut map = self.status.write().expect("not poisoned");
         f(map.entry(repo.to_string()).or_default());
     }
+}
+
+/// Registers the help text of the metrics about what is served.
+pub fn describe_metrics() {
+    use metrics::{describe_counter, describe_gauge, Unit};
+    describe_gauge!("quarry_shards_loaded", "Index shards mapped and searched.");
+    describe_gauge!(
+        "quarry_shard_bytes_loaded",
+        Unit::Bytes,
+        "Bytes of the index shards mapped and searched."
+    );
+    describe_gauge!(
+        "quarry_repositories_indexed",
+        "Repositories with at least one loaded shard."
+    );
+    describe_gauge!(
+        "quarry_index_load_errors",
+        "Repositories whose index failed to load at the last reload (damaged or missing shards)."
+    );
+    describe_counter!(
+        "quarry_index_reloads_total",
+        "Times the set of served shards was re-read (start, and after each index change)."
+    );
 }
 
 /// A stable numeric id for a repository name (Sourcegraph clients expect `repositoryID`).

@@ -50,6 +50,7 @@ impl Store {
     /// Queues a job of `kind` for `repo`. If one of that kind is already queued for the
     /// repository, that one is returned instead: the queue holds no duplicates.
     pub async fn enqueue_job(&self, kind: JobKind, repo: &str) -> Result<Job> {
+        let _timer = crate::metrics::Timer::start("enqueue_job");
         // A queued duplicate may be claimed between the insert and the look-up: try again.
         for _ in 0..5 {
             let id: Option<i64> = sqlx::query_scalar(
@@ -97,6 +98,7 @@ impl Store {
     /// Takes the oldest queued job and marks it running. Atomic: concurrent workers (threads,
     /// processes, or servers sharing a PostgreSQL database) never get the same job.
     pub async fn claim_next_job(&self) -> Result<Option<Job>> {
+        let _timer = crate::metrics::Timer::start("claim_next_job");
         let sql = match self.backend {
             // SQLite runs one writing statement at a time: the statement is the transaction.
             Backend::Sqlite => {
@@ -134,6 +136,7 @@ impl Store {
     /// Marks a running job done (`Ok`) or failed (`Err(message)`). False if the job is not
     /// running (unknown, never claimed, or finished already).
     pub async fn finish_job(&self, id: i64, outcome: Result<(), &str>) -> Result<bool> {
+        let _timer = crate::metrics::Timer::start("finish_job");
         let (state, error) = match outcome {
             Ok(()) => (JobState::Done, None),
             Err(e) => (JobState::Failed, Some(truncate(e, MAX_ERROR_BYTES))),
@@ -154,6 +157,7 @@ impl Store {
 
     /// The job with id `id`.
     pub async fn get_job(&self, id: i64) -> Result<Option<Job>> {
+        let _timer = crate::metrics::Timer::start("get_job");
         sqlx::query(concat!(job_select!(), " WHERE j.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -166,6 +170,7 @@ impl Store {
 
     /// The `limit` most recent jobs, newest first.
     pub async fn list_jobs(&self, limit: u32) -> Result<Vec<Job>> {
+        let _timer = crate::metrics::Timer::start("list_jobs");
         sqlx::query(concat!(job_select!(), " ORDER BY j.id DESC LIMIT $1"))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
@@ -179,6 +184,7 @@ impl Store {
     /// Marks every running job failed with `reason`: on start-up, jobs left running belong to
     /// a process that is gone. (Single server only: in cluster mode other servers' jobs run.)
     pub async fn fail_running_jobs(&self, reason: &str) -> Result<u64> {
+        let _timer = crate::metrics::Timer::start("fail_running_jobs");
         let r = sqlx::query(
             "UPDATE jobs SET state = 'failed', finished_at = $1, error = $2 \
              WHERE state = 'running'",
@@ -193,6 +199,7 @@ impl Store {
 
     /// Deletes finished (done or failed) jobs that finished before `before`. Returns how many.
     pub async fn prune_jobs(&self, before: Timestamp) -> Result<u64> {
+        let _timer = crate::metrics::Timer::start("prune_jobs");
         let r =
             sqlx::query("DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at < $1")
                 .bind(before.unix_millis())

@@ -138,6 +138,7 @@
 
 mod error;
 mod jobs;
+mod metrics;
 mod model;
 mod repos;
 mod secret;
@@ -153,6 +154,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{AnyPool, ConnectOptions, Connection, Row};
 
 pub use error::{Result, StoreError};
+pub use metrics::describe_metrics;
 pub use model::{
     Job, JobKind, JobState, MigrationInfo, RefState, Repo, RepoSpec, SessionInfo, SourceKind,
     SyncState, Timestamp, TokenInfo, User, UserSpec, Visibility,
@@ -366,8 +368,9 @@ impl Store {
     }
 
     /// The store's schema version: the highest migration applied successfully, 0 for an empty
-    /// store.
+    /// store. (Readiness checks call it: it is the store's "ping".)
     pub async fn schema_version(&self) -> Result<i64> {
+        let _timer = crate::metrics::Timer::start("schema_version");
         Ok(self
             .applied_versions()
             .await?

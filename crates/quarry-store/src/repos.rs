@@ -80,6 +80,7 @@ impl Store {
     /// `updated_at` changes only when something else changed, so re-reading an unchanged
     /// configuration writes nothing.
     pub async fn upsert_repo(&self, spec: &RepoSpec) -> Result<Repo> {
+        let _timer = crate::metrics::Timer::start("upsert_repo");
         check_name("repository name", &spec.name)?;
         let now = Timestamp::now().unix_millis();
         sqlx::query(
@@ -111,6 +112,7 @@ impl Store {
 
     /// The repository named `name`, with its sync state.
     pub async fn get_repo(&self, name: &str) -> Result<Option<Repo>> {
+        let _timer = crate::metrics::Timer::start("get_repo");
         let row = sqlx::query(concat!(repo_select!(), " WHERE r.name = $1"))
             .bind(name)
             .fetch_optional(&self.pool)
@@ -121,6 +123,7 @@ impl Store {
 
     /// Every repository, by name.
     pub async fn list_repos(&self) -> Result<Vec<Repo>> {
+        let _timer = crate::metrics::Timer::start("list_repos");
         sqlx::query(concat!(repo_select!(), " ORDER BY r.name"))
             .fetch_all(&self.pool)
             .await
@@ -132,6 +135,7 @@ impl Store {
 
     /// Removes a repository with its sync state, refs and jobs. False if there was none.
     pub async fn remove_repo(&self, name: &str) -> Result<bool> {
+        let _timer = crate::metrics::Timer::start("remove_repo");
         let r = sqlx::query("DELETE FROM repositories WHERE name = $1")
             .bind(name)
             .execute(&self.pool)
@@ -148,6 +152,7 @@ impl Store {
         at: Timestamp,
         duration: Duration,
     ) -> Result<()> {
+        let _timer = crate::metrics::Timer::start("record_sync_ok");
         let r = sqlx::query(
             "INSERT INTO sync_state (repo_id, last_fetch_at, last_success_at, last_duration_ms) \
              SELECT id, $2, $2, $3 FROM repositories WHERE name = $1 \
@@ -170,6 +175,7 @@ impl Store {
 
     /// Records a failed fetch of `repo` at `at` (messages over 8 KiB are cut).
     pub async fn record_sync_error(&self, repo: &str, at: Timestamp, error: &str) -> Result<()> {
+        let _timer = crate::metrics::Timer::start("record_sync_error");
         let r = sqlx::query(
             "INSERT INTO sync_state (repo_id, last_fetch_at, last_error, last_error_at) \
              SELECT id, $2, $3, $2 FROM repositories WHERE name = $1 \
@@ -193,6 +199,7 @@ impl Store {
     /// Records that `state.ref_name` of `repo` is indexed at `state.commit` (replacing what was
     /// recorded for that ref).
     pub async fn set_ref_indexed(&self, repo: &str, state: &RefState) -> Result<()> {
+        let _timer = crate::metrics::Timer::start("set_ref_indexed");
         check_name("ref name", &state.ref_name)?;
         let r = sqlx::query(
             "INSERT INTO repo_refs \
@@ -220,6 +227,7 @@ impl Store {
 
     /// The indexed refs of `repo`, by name.
     pub async fn list_refs(&self, repo: &str) -> Result<Vec<RefState>> {
+        let _timer = crate::metrics::Timer::start("list_refs");
         let rows = sqlx::query(
             "SELECT f.ref_name, f.commit_id, f.indexed_at, f.files, f.bytes, f.shards \
              FROM repo_refs f JOIN repositories r ON r.id = f.repo_id \
@@ -249,6 +257,7 @@ impl Store {
 
     /// Forgets the indexed state of one ref. False if it was not recorded.
     pub async fn remove_ref(&self, repo: &str, ref_name: &str) -> Result<bool> {
+        let _timer = crate::metrics::Timer::start("remove_ref");
         let r = sqlx::query(
             "DELETE FROM repo_refs \
              WHERE ref_name = $2 AND repo_id = (SELECT id FROM repositories WHERE name = $1)",

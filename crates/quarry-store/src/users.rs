@@ -103,6 +103,7 @@ impl Store {
 
     /// Creates a user (without a password: see [`Store::set_password`]).
     pub async fn create_user(&self, spec: &UserSpec) -> Result<User> {
+        let _timer = crate::metrics::Timer::start("create_user");
         check_name("user name", &spec.name)?;
         let groups = groups_json(spec)?;
         let now = Timestamp::now();
@@ -143,6 +144,7 @@ impl Store {
 
     /// Changes the display name, admin flag and groups of the user named `spec.name`.
     pub async fn update_user(&self, spec: &UserSpec) -> Result<User> {
+        let _timer = crate::metrics::Timer::start("update_user");
         let groups = groups_json(spec)?;
         let r = sqlx::query(
             "UPDATE users SET display_name = $2, is_admin = $3, groups_json = $4 WHERE name = $1",
@@ -164,6 +166,7 @@ impl Store {
 
     /// The user named `name`.
     pub async fn get_user(&self, name: &str) -> Result<Option<User>> {
+        let _timer = crate::metrics::Timer::start("get_user");
         sqlx::query(concat!(
             "SELECT ",
             user_cols!(),
@@ -180,6 +183,7 @@ impl Store {
 
     /// The user with id `id`.
     pub async fn get_user_by_id(&self, id: i64) -> Result<Option<User>> {
+        let _timer = crate::metrics::Timer::start("get_user_by_id");
         sqlx::query(concat!(
             "SELECT ",
             user_cols!(),
@@ -196,6 +200,7 @@ impl Store {
 
     /// Every user, by name.
     pub async fn list_users(&self) -> Result<Vec<User>> {
+        let _timer = crate::metrics::Timer::start("list_users");
         sqlx::query(concat!(
             "SELECT ",
             user_cols!(),
@@ -211,6 +216,7 @@ impl Store {
 
     /// Deletes a user with their tokens and sessions. False if there was none.
     pub async fn delete_user(&self, name: &str) -> Result<bool> {
+        let _timer = crate::metrics::Timer::start("delete_user");
         let r = sqlx::query("DELETE FROM users WHERE name = $1")
             .bind(name)
             .execute(&self.pool)
@@ -222,6 +228,7 @@ impl Store {
     /// Sets a user's password, stored as an argon2id hash. Existing sessions stay: call
     /// [`Store::delete_user_sessions`] to log the user out everywhere.
     pub async fn set_password(&self, name: &str, password: &str) -> Result<()> {
+        let _timer = crate::metrics::Timer::start("set_password");
         if password.is_empty() || password.len() > MAX_PASSWORD_BYTES {
             return Err(StoreError::Invalid {
                 what: "password",
@@ -246,6 +253,7 @@ impl Store {
     /// password take the same time as a wrong password, and the hash comparison is
     /// constant-time.
     pub async fn verify_password(&self, name: &str, password: &str) -> Result<Option<User>> {
+        let _timer = crate::metrics::Timer::start("verify_password");
         let row = sqlx::query(concat!(
             "SELECT ",
             user_cols!(),
@@ -281,6 +289,7 @@ impl Store {
     /// Creates an API token for `user`. Returns its listing and the secret, which is shown to
     /// the user once and never stored (only its SHA-256 is).
     pub async fn create_token(&self, user: &str, name: &str) -> Result<(TokenInfo, String)> {
+        let _timer = crate::metrics::Timer::start("create_token");
         check_name("token name", name)?;
         let owner = self
             .get_user(user)
@@ -316,6 +325,7 @@ impl Store {
 
     /// The owner of the token `secret`, if it exists and is not revoked; records its use.
     pub async fn authenticate_token(&self, secret: &str) -> Result<Option<User>> {
+        let _timer = crate::metrics::Timer::start("authenticate_token");
         if !secret::looks_like_token(secret) {
             return Ok(None);
         }
@@ -350,6 +360,7 @@ impl Store {
 
     /// Tokens (revoked ones too) of `user`, or of everybody, by id.
     pub async fn list_tokens(&self, user: Option<&str>) -> Result<Vec<TokenInfo>> {
+        let _timer = crate::metrics::Timer::start("list_tokens");
         let rows = match user {
             Some(name) => {
                 if self.get_user(name).await?.is_none() {
@@ -372,6 +383,7 @@ impl Store {
 
     /// The token with id `id`.
     pub async fn get_token(&self, id: i64) -> Result<Option<TokenInfo>> {
+        let _timer = crate::metrics::Timer::start("get_token");
         sqlx::query(concat!(token_select!(), " WHERE t.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -384,6 +396,7 @@ impl Store {
 
     /// Revokes a token. False if there is no such token or it was revoked already.
     pub async fn revoke_token(&self, id: i64) -> Result<bool> {
+        let _timer = crate::metrics::Timer::start("revoke_token");
         let r = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
         )
@@ -400,6 +413,7 @@ impl Store {
     /// Starts a session for `user` valid for `ttl`. Returns the session id for the cookie (43
     /// random base62 characters, stored only as SHA-256) and the session's times.
     pub async fn create_session(&self, user: &str, ttl: Duration) -> Result<(String, SessionInfo)> {
+        let _timer = crate::metrics::Timer::start("create_session");
         let owner = self
             .get_user(user)
             .await?
@@ -427,6 +441,7 @@ impl Store {
 
     /// The user of session `id`, if it exists and has not expired.
     pub async fn session_user(&self, id: &str) -> Result<Option<User>> {
+        let _timer = crate::metrics::Timer::start("session_user");
         if id.len() != SESSION_CHARS || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Ok(None);
         }
@@ -448,6 +463,7 @@ impl Store {
 
     /// Ends session `id` (logout). False if there was none.
     pub async fn delete_session(&self, id: &str) -> Result<bool> {
+        let _timer = crate::metrics::Timer::start("delete_session");
         let r = sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(secret::digest(id))
             .execute(&self.pool)
@@ -458,6 +474,7 @@ impl Store {
 
     /// Ends every session of `user` (after a password change, say). Returns how many.
     pub async fn delete_user_sessions(&self, user: &str) -> Result<u64> {
+        let _timer = crate::metrics::Timer::start("delete_user_sessions");
         let r = sqlx::query(
             "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE name = $1)",
         )
@@ -470,6 +487,7 @@ impl Store {
 
     /// Deletes expired sessions. Returns how many.
     pub async fn purge_expired_sessions(&self) -> Result<u64> {
+        let _timer = crate::metrics::Timer::start("purge_expired_sessions");
         let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(Timestamp::now().unix_millis())
             .execute(&self.pool)
