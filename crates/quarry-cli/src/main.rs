@@ -11,6 +11,7 @@ mod scheduler;
 mod search;
 mod serve;
 mod sources;
+mod telemetry;
 mod verify;
 
 use clap::{Parser, Subcommand};

@@ -216,6 +216,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Some(path) => load_config(path)?,
         None => quarry_config::Config::default(),
     };
+    // Held until serve returns (dropping it flushes spans); hot reload calls
+    // `telemetry.set_log_filter` with a new `[log] level`.
+    let telemetry = crate::telemetry::init(&config)?;
     let data = match (&a.data.data, &config.data_dir) {
         (None, Some(dir)) => DataDir::new(dir.clone()),
         _ => a.data.dir()?,
@@ -342,6 +345,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         eprintln!("quarry: stopped");
         anyhow::Ok(())
     })?;
+    telemetry.shutdown();
     Ok(ExitCode::SUCCESS)
 }
 
