@@ -54,20 +54,21 @@
 //! | `process_start_time_seconds` | gauge | | start time, seconds since the epoch |
 //! | `process_threads` | gauge | | OS threads |
 //!
-//! `route` is the matched route template; requests that match no route (UI pages, unknown
-//! API paths) are counted under the template of the catch-all that answered them.
+//! `route` is the matched route template (`/api/repos/{repo}`, `/api/{*rest}` for unknown API
+//! paths); requests that match no route (UI pages) have `route="fallback"`. `/metrics` follows
+//! the API's access rule: anonymous when sign-in is not required, else a token or session.
 //! The `process_*` families are read from `/proc` at each render (Linux only).
 
 pub mod catalog;
 mod error;
-mod metrics;
 mod process;
+mod prom;
 pub mod ring;
 mod subscriber;
 mod trace;
 
 pub use error::{display_chain, error_chain};
-pub use metrics::{install_metrics, render_metrics, CONTENT_TYPE, SECONDS_BUCKETS};
+pub use prom::{install_metrics, render_metrics, CONTENT_TYPE, SECONDS_BUCKETS};
 pub use ring::recent_logs;
 pub use trace::{current_trace_id, inject_trace_context, set_parent_from_headers};
 
