@@ -6,7 +6,6 @@ mod bench;
 mod config_cmd;
 mod files;
 mod index;
-mod logging;
 mod output;
 mod reload;
 mod repos;
@@ -14,6 +13,7 @@ mod scheduler;
 mod search;
 mod serve;
 mod sources;
+mod telemetry;
 mod verify;
 
 use clap::{Parser, Subcommand};

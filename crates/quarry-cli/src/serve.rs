@@ -105,14 +105,25 @@ pub fn webhook_secrets(
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let config = match &a.config {
         Some(path) => load_config(path)?,
-        None => quarry_config::Config::default(),
+        // No file: the defaults, with the same `QUARRY_…` overrides a file would get.
+        None => {
+            let here = std::path::Path::new("(environment)");
+            let env = quarry_config::EnvOverrides::from_process();
+            quarry_config::load_str(here, "", &env).map_err(|diags| {
+                for d in &diags {
+                    eprintln!("{d}");
+                }
+                too_many(&diags, here)
+            })?
+        }
     };
     let config_text = a
         .config
         .as_ref()
         .and_then(|p| std::fs::read(p).ok())
         .unwrap_or_default();
-    let telemetry = crate::logging::init(&config)?;
+    // Held until serve returns (dropping it flushes spans); hot reload changes its log filter.
+    let telemetry = Arc::new(crate::telemetry::init(&config)?);
     crate::scheduler::describe_metrics();
     crate::reload::describe_metrics();
     quarry_server::describe_metrics();
@@ -237,7 +248,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 store: store.clone(),
                 rt: tokio::runtime::Handle::current(),
                 hosts: hosts.clone(),
-                set_log_filter: telemetry.log_filter_setter(),
+                set_log_filter: {
+                    // Weak, so that the last strong reference below can flush spans at exit.
+                    let t = Arc::downgrade(&telemetry);
+                    Box::new(move |f: &str| match t.upgrade() {
+                        Some(t) => t.set_log_filter(f),
+                        None => Err("shutting down".into()),
+                    })
+                },
                 current: Mutex::new((config.clone(), config_text)),
                 loopback: addr.ip().is_loopback(),
             });
@@ -251,7 +269,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         tracing::info!("stopped");
         anyhow::Ok(())
     })?;
-    drop(telemetry);
+    if let Ok(t) = Arc::try_unwrap(telemetry) {
+        t.shutdown();
+    }
     Ok(ExitCode::SUCCESS)
 }
 

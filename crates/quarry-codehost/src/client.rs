@@ -13,13 +13,15 @@ use serde::de::DeserializeOwned;
 use crate::config::host_port;
 use crate::error::HostError;
 use crate::secret::Secret;
+use quarry_telemetry::error_chain;
 
 /// The User-Agent sent with every request: `quarry/<version>`.
 pub const DEFAULT_USER_AGENT: &str = concat!("quarry/", env!("CARGO_PKG_VERSION"));
 
-/// Adds headers to every outgoing request, e.g. W3C `traceparent` for trace context
-/// propagation. Called once per request (retries included), in the task that sends it, before
-/// the authorization header is added (so it never sees, nor can replace, the credentials).
+/// Adds headers to every outgoing request. Called once per request (retries included), in the
+/// task that sends it, after the current span's trace context (`traceparent`, added by the
+/// client itself when tracing export is on) and before the authorization header (so it never
+/// sees, nor can replace, the credentials).
 ///
 /// Any `Fn(&Url, &mut HeaderMap) + Send + Sync` is one.
 pub trait HeaderInjector: Send + Sync {
@@ -53,7 +55,7 @@ pub struct ClientOptions {
     pub user_agent: String,
     /// Headers added to every request.
     pub extra_headers: HeaderMap,
-    /// Called for every request to add headers (trace context).
+    /// Called for every request to add headers (W3C trace context is added without it).
     pub header_injector: Option<Arc<dyn HeaderInjector>>,
     /// Use proxies named by `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (default true).
     pub proxy_from_env: bool,
@@ -294,6 +296,8 @@ impl Ctx<'_> {
             for (name, value) in &options.extra_headers {
                 headers.insert(name.clone(), value.clone());
             }
+            // The code host's own tracing, if any, sees quarry's trace as its parent.
+            quarry_telemetry::inject_trace_context(&mut headers);
             if let Some(injector) = &options.header_injector {
                 injector.inject(&url, &mut headers);
             }
@@ -608,20 +612,6 @@ pub(crate) fn path_of(url: &Url) -> String {
         Some(query) => format!("{}?{query}", url.path()),
         None => url.path().to_string(),
     }
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
 }
 
 /// The `rel="next"` target of a `Link` header.

@@ -88,8 +88,7 @@
 //!     r#"{ "kind": "github", "orgs": ["acme"], "token": { "env": "GITHUB_TOKEN" } }"#,
 //! ).unwrap();
 //! let options = ClientOptions::default().header_injector(|_url: &reqwest::Url, headers: &mut reqwest::header::HeaderMap| {
-//!     headers.insert("traceparent", reqwest::header::HeaderValue::from_static(
-//!         "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+//!     headers.insert("x-quarry-instance", reqwest::header::HeaderValue::from_static("eu-1"));
 //! });
 //! let client = Client::with_options(options)?;
 //! for repo in discover(&host, &client).await? {
@@ -176,6 +175,17 @@ pub struct TokenInfo {
 /// Lists the repositories of every account `host` names, filtered by its options, sorted by
 /// name, each once.
 pub async fn discover(host: &CodeHost, client: &Client) -> Result<Vec<DiscoveredRepo>, HostError> {
+    use tracing::Instrument;
+    // A span of its own, so that the host's requests carry a trace context even when the
+    // caller has no span.
+    let span = tracing::info_span!("codehost_discover", host = %host.host_label());
+    discover_in_span(host, client).instrument(span).await
+}
+
+async fn discover_in_span(
+    host: &CodeHost,
+    client: &Client,
+) -> Result<Vec<DiscoveredRepo>, HostError> {
     host.validate()?;
     let ctx = context(host, client)?;
     let mut found = Found::new(host.filter()?);

@@ -91,9 +91,12 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Paths anyone may reach: the UI shell and assets, health, login, and webhooks (which carry
-/// their own secret).
+/// their own secret). `/metrics` is a read like the API (labels may name repositories).
 fn is_open(path: &str) -> bool {
-    !(path.starts_with("/api/") || path.starts_with("/.api/") || path == "/search/stream")
+    !(path.starts_with("/api/")
+        || path.starts_with("/.api/")
+        || path == "/search/stream"
+        || path == "/metrics")
         || matches!(path, "/healthz" | "/readyz" | "/startupz")
         || path == "/api/login"
         || path == "/api/me"

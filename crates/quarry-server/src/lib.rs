@@ -6,6 +6,7 @@
 pub mod auth;
 mod convert;
 mod error;
+pub mod observe;
 pub mod openapi;
 pub mod probes;
 mod repos;
@@ -45,6 +46,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(probes::healthz))
         .route("/readyz", get(probes::readyz))
         .route("/startupz", get(probes::startupz))
+        .route("/metrics", get(observe::metrics))
         .route("/_ui/{*file}", get(ui::asset))
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .route("/.api/{*rest}", axum::routing::any(api_not_found))
@@ -53,6 +55,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        // Outermost, so that requests refused by authentication are observed too.
+        .layer(axum::middleware::from_fn(observe::observe))
         .with_state(state)
 }
 
@@ -83,7 +87,7 @@ pub async fn serve(
             let _ = stop_rx.wait_for(|s| *s).await;
             tokio::time::sleep(grace).await;
         } => {
-            eprintln!("quarry: in-flight requests did not finish within {grace:?}; stopping anyway");
+            tracing::warn!(grace = ?grace, "in-flight requests did not finish within {grace:?}; stopping anyway");
             Ok(())
         }
     }

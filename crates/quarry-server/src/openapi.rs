@@ -92,6 +92,13 @@ pub fn document() -> Value {
                 "summary": "Readiness: the index is loaded and the state store answers (`?verbose`: each check as JSON)",
                 "responses": { "200": { "description": "Ready" }, "503": { "description": "Not ready; `?verbose` says which check fails and why" } }
             }},
+            "/metrics": { "get": {
+                "summary": "Metrics in the Prometheus text format (HTTP requests by route, process resources, build info); needs sign-in when the API does",
+                "responses": {
+                    "200": { "description": "Prometheus text exposition format 0.0.4", "content": { "text/plain; version=0.0.4": { "schema": { "type": "string" } } } },
+                    "401": error_response("Sign-in is required on this server: send an access token")
+                }
+            }},
             "/startupz": { "get": {
                 "summary": "Start-up: 503 while the index loads, then 200 (`?verbose`: phase and elapsed time)",
                 "responses": { "200": { "description": "Started" }, "503": { "description": "Still starting" } }
