@@ -230,8 +230,23 @@ fn space(dir: &Path, a: &Args) -> Vec<Check> {
     let pct = |free: u64, total: u64| free as f64 * 100.0 / total.max(1) as f64;
     let mut checks = Vec::new();
     let p = pct(free, total);
+    let floor = if p < a.min_free_percent || free < FAIL_FREE_BYTES {
+        format!(
+            ", under the minimum of {}% or {}",
+            a.min_free_percent,
+            human(FAIL_FREE_BYTES)
+        )
+    } else if p < a.warn_free_percent || free < WARN_FREE_BYTES {
+        format!(
+            ", under {}% or {}",
+            a.warn_free_percent,
+            human(WARN_FREE_BYTES)
+        )
+    } else {
+        String::new()
+    };
     let message = format!(
-        "{} free of {} ({p:.0}%) on the file system of {}",
+        "{} free of {} ({p:.0}%{floor}) on the file system of {}",
         human(free),
         human(total),
         dir.display()

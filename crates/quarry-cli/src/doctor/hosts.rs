@@ -238,7 +238,12 @@ async fn token(
                 format!("write only the token into {reference}")
             }
         };
-        return Check::fail(id, format!("cannot read the token: {e}"), fix);
+        // The error's own advice is replaced by the fix line.
+        let cause = match &e {
+            SecretError::EnvNotSet { name } => format!("environment variable {name} is not set"),
+            other => other.to_string(),
+        };
+        return Check::fail(id, format!("cannot read the token: {cause}"), fix);
     }
     if !reachable {
         return Check::skip(id, "the host is unreachable");

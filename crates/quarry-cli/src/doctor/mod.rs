@@ -143,13 +143,26 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    checks.extend(runtime.block_on(store::check(data)));
-    checks.push(if a.skip_shards {
-        Check::skip("shards", "--skip-shards given")
+    let usable = !checks
+        .iter()
+        .any(|c| c.id == "data-dir" && c.status == Status::Fail);
+    if !usable {
+        // Their failures would only repeat the data directory's.
+        for id in ["store", "migrations", "shards", "leftovers"] {
+            checks.push(Check::skip(
+                id,
+                "the data directory is unusable (see data-dir)",
+            ));
+        }
     } else {
-        shards::check(data)
-    });
-    checks.push(shards::leftovers(data));
+        checks.extend(runtime.block_on(store::check(data)));
+        checks.push(if a.skip_shards {
+            Check::skip("shards", "--skip-shards given")
+        } else {
+            shards::check(data)
+        });
+        checks.push(shards::leftovers(data));
+    }
     checks.push(hosts::git(setup.config.as_ref()));
     checks.extend(runtime.block_on(hosts::check(setup.config.as_ref(), data, a.timeout)));
     checks.extend(runtime.block_on(listen::check(&setup, a.timeout)));
