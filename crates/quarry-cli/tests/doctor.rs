@@ -25,6 +25,8 @@ impl FakeHost {
         let reply = Arc::new(reply);
         std::thread::spawn(move || {
             for mut conn in listener.incoming().map_while(Result::ok) {
+                // A TLS hello has no blank line: answer it (with plain HTTP) after a pause.
+                let _ = conn.set_read_timeout(Some(Duration::from_millis(300)));
                 let mut head = Vec::new();
                 let mut byte = [0u8; 1];
                 while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
@@ -245,6 +247,29 @@ fn an_unwritable_data_directory_fails() {
 }
 
 #[test]
+fn index_files_of_another_user_warn() {
+    use std::os::unix::fs::MetadataExt;
+    let env = indexed_env();
+    let shard = common::shard_files(&env.data()).pop().unwrap();
+    let owner = std::fs::metadata(env.data()).unwrap().uid();
+    // Only root may give a file away; as another user, this case cannot be set up.
+    if std::os::unix::fs::chown(&shard, Some(owner + 4242), None).is_err() {
+        eprintln!("skipped: cannot chown");
+        return;
+    }
+    let (code, out) = doctor(&env, &[], &[]);
+    assert_eq!(code, Some(0));
+    assert_names(
+        &line(&out, "WARN", "data-dir"),
+        &[
+            &format!("belong to uid {}", owner + 4242),
+            "fix: a command ran as another user",
+            "chown -R",
+        ],
+    );
+}
+
+#[test]
 fn a_full_disk_fails() {
     let env = indexed_env();
     // Every file system is "full" when 100% must be free.
@@ -370,6 +395,23 @@ fn an_unreachable_code_host_fails() {
     assert_names(
         &line(&out, "FAIL", &format!("code-host:127.0.0.1:{port}")),
         &["cannot reach", "connection refused", "fix: nothing listens"],
+    );
+}
+
+#[test]
+fn a_host_without_tls_on_an_https_url_fails() {
+    let env = indexed_env();
+    let host = FakeHost::github(200, "repo, read:org", 0);
+    let config = config_with_host(&env, &host.base.replace("http://", "https://"));
+    let (code, out) = doctor(&env, &["--config", &config], &[]);
+    assert_eq!(code, Some(1));
+    let label = host.base.trim_start_matches("http://");
+    assert_names(
+        &line(&out, "FAIL", &format!("code-host:{label}")),
+        &[
+            "does not speak TLS",
+            "fix: if the host serves plain HTTP there, write http://",
+        ],
     );
 }
 

@@ -1,12 +1,14 @@
 //! `quarry doctor`: checks the things that break installations, one line per check, and for
 //! each warning or failure the fix. Exit status 1 when any check fails (warnings allowed).
 
+mod clock;
 mod config;
 mod disk;
 mod hosts;
 mod listen;
 mod shards;
 mod store;
+mod token;
 
 use crate::DataArgs;
 use serde::Serialize;
