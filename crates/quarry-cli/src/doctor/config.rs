@@ -29,10 +29,10 @@ pub fn check(a: &Args, checks: &mut Vec<Check>) -> Setup {
                 checks.push(Check::pass(
                     "config",
                     format!(
-                        "{}: valid ({} repositories, {} code hosts)",
+                        "{}: valid ({}, {})",
                         path.display(),
-                        c.repos.len(),
-                        c.code_hosts.len()
+                        super::count(c.repos.len(), "repository", "repositories"),
+                        super::count(c.code_hosts.len(), "code host", "code hosts")
                     ),
                 ));
                 Some(c)

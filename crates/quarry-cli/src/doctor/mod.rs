@@ -214,6 +214,11 @@ fn print(checks: &[Check], format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// "1 repository", "2 repositories".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// An I/O error's text without Rust's "(os error N)" suffix, for one-line messages.
 pub fn io_text(e: &std::io::Error) -> String {
     let s = e.to_string();

@@ -43,8 +43,9 @@ pub fn check(data: &DataDir) -> Check {
             Check::pass(
                 ID,
                 format!(
-                    "{shards} shard(s) of {} repositories verified",
-                    verified.repos.len()
+                    "{} of {} verified",
+                    super::count(shards, "shard", "shards"),
+                    super::count(verified.repos.len(), "repository", "repositories")
                 ),
             )
         };
