@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod bench;
 mod config_cmd;
+mod doctor;
 mod files;
 mod index;
 mod output;
@@ -69,6 +70,9 @@ enum Command {
     Admin(admin::Args),
     /// Check the checksums of every index file
     Verify(verify::Args),
+    /// Check what breaks installations: config, data directory, disk, store, shards, code
+    /// hosts, clock, listen address; one line per check, with the fix for each failure
+    Doctor(doctor::Args),
     /// Run queries from a file repeatedly and report latencies (used by bench/run)
     #[command(hide = true)]
     BenchQueries(bench::Args),
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Admin(a) => admin::run(a),
         Command::Config(a) => config_cmd::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Doctor(a) => doctor::run(a),
         Command::BenchQueries(a) => bench::run(a),
     };
     match result {

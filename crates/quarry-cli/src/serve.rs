@@ -48,7 +48,7 @@ pub fn store_url(data: &DataDir) -> anyhow::Result<String> {
 
 /// Whether `auth.required` is written in the config file or set in the environment (the
 /// config's `false` default must not open a non-loopback server to anonymous readers).
-pub fn auth_required_set(config: Option<&std::path::Path>) -> bool {
+pub(crate) fn auth_required_set(config: Option<&std::path::Path>) -> bool {
     let in_file = config
         .and_then(|p| std::fs::read_to_string(p).ok())
         .and_then(|text| text.parse::<toml::Table>().ok())
