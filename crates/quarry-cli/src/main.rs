@@ -5,6 +5,7 @@ mod auth;
 mod bench;
 mod config_cmd;
 mod files;
+mod health;
 mod index;
 mod output;
 mod scheduler;
@@ -66,6 +67,8 @@ enum Command {
     Admin(admin::Args),
     /// Check the checksums of every index file
     Verify(verify::Args),
+    /// Ask a running server's probe; exit 0 if healthy, else 1 (for container health checks)
+    Health(health::Args),
     /// Run queries from a file repeatedly and report latencies (used by bench/run)
     #[command(hide = true)]
     BenchQueries(bench::Args),
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Admin(a) => admin::run(a),
         Command::Config(a) => config_cmd::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Health(a) => health::run(a),
         Command::BenchQueries(a) => bench::run(a),
     };
     match result {
