@@ -216,7 +216,9 @@ if [[ $(jq '.branches | length' <<<"$status") == 0 ]]; then
 EOF
     exit 0
   fi
-  fail "the git repository failed to sync: $err"
+  # Note: gix's file:// transport spawns git-upload-pack, so fetching from a local path needs
+  # the git command unless sync reads a local repository's object store directly.
+  fail "the git repository mounted at /repos/gitfixture.git failed to sync in the image (no git command there): $err"
 fi
 search_finds GitFixtureMarker 'func GitFixtureMarker()' >/dev/null ||
   fail "search did not return the git fixture's line"
