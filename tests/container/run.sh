@@ -90,7 +90,7 @@ services:
       start_period: 30s
 EOF
 export QUARRY_IMAGE=$image QUARRY_PUBLISH=127.0.0.1: QUARRY_CONFIG=$work/quarry.toml \
-  QUARRY_REPOS=$work/repos
+  QUARRY_REPOS_DIR=$work/repos
 
 # ---------------------------------------------------------------- helpers
 cid() { compose ps -q quarry; }
