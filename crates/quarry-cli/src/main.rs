@@ -6,6 +6,7 @@ mod bench;
 mod config_cmd;
 mod doctor;
 mod files;
+mod health;
 mod index;
 mod output;
 mod reload;
@@ -73,6 +74,8 @@ enum Command {
     /// Check what breaks installations: config, data directory, disk, store, shards, code
     /// hosts, clock, listen address; one line per check, with the fix for each failure
     Doctor(doctor::Args),
+    /// Ask a running server's probe; exit 0 if healthy, else 1 (for container health checks)
+    Health(health::Args),
     /// Run queries from a file repeatedly and report latencies (used by bench/run)
     #[command(hide = true)]
     BenchQueries(bench::Args),
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Command::Config(a) => config_cmd::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Doctor(a) => doctor::run(a),
+        Command::Health(a) => health::run(a),
         Command::BenchQueries(a) => bench::run(a),
     };
     match result {
