@@ -93,11 +93,11 @@ fn check(url: &str, timeout: Duration) -> Result<u16, String> {
         let io = |e: std::io::Error| format!("{addr}: {e}");
         stream.set_read_timeout(Some(timeout)).map_err(io)?;
         stream.set_write_timeout(Some(timeout)).map_err(io)?;
-        write!(
-            stream,
+        // One write: a peer that reads once and closes must see the whole request.
+        let request = format!(
             "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: quarry-health\r\nConnection: close\r\n\r\n"
-        )
-        .map_err(io)?;
+        );
+        stream.write_all(request.as_bytes()).map_err(io)?;
         // The status line is all that matters; read a little and stop.
         let mut head = Vec::new();
         let mut buf = [0u8; 256];
@@ -158,8 +158,16 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let server = std::thread::spawn(move || {
             let (mut s, _) = listener.accept().unwrap();
+            // Read the whole request: closing with unread bytes would reset the connection.
+            let mut seen = Vec::new();
             let mut buf = [0u8; 1024];
-            let _ = s.read(&mut buf).unwrap();
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = s.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+            }
             s.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
                 .unwrap();
         });
