@@ -177,11 +177,11 @@ echo "index after restart and a sync: $after; manifest $manifest_after"
 [[ $after == "$before" ]] || fail "the index changed across the restart: $before -> $after"
 [[ $manifest_after == "$manifest_before" ]] || fail "the manifest generation changed: re-indexed"
 logs=$(docker logs "$(cid)" 2>&1)
-starts=$(grep -c 'quarry: serving http' <<<"$logs" || true)
-indexings=$(grep -c 'quarry: indexed fixture' <<<"$logs" || true)
+starts=$(grep -c 'serving http:' <<<"$logs" || true)
+indexings=$(grep -c 'indexed fixture' <<<"$logs" || true)
 ((starts == 2)) || fail "expected 2 starts in the log, saw $starts"
 ((indexings == 1)) || fail "fixture was indexed $indexings times over 2 starts (expected once)"
-grep 'quarry: ready: ' <<<"$logs" | tail -1
+grep 'ready: ' <<<"$logs" | tail -1
 echo "2 starts, 1 indexing: the second start synced, found the tree unchanged and re-indexed nothing"
 
 # ---------------------------------------------------------------- step 2: git

@@ -215,7 +215,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             for e in loading.load() {
                 tracing::warn!("{e}");
             }
-            tracing::info!("quarry: ready: {} shards loaded", loading.shard_count());
+            tracing::info!("ready: {} shards loaded", loading.shard_count());
         });
         if !config.code_hosts.is_empty() {
             let (hosts, sched, st, store, rt) = (
