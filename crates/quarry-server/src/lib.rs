@@ -14,6 +14,7 @@ mod state;
 mod ui;
 pub mod webhooks;
 
+pub use search::describe_metrics as describe_search_metrics;
 pub use state::{repo_id, AppState, SyncState, SyncStatus, SyncTrigger};
 
 use axum::routing::{get, post};
