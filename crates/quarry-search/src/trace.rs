@@ -38,7 +38,8 @@ impl SearchTrace {
     /// Adds the parse stage, which the caller runs before the engine (see [`crate::parse_query`]).
     pub fn add_parse(&mut self, took: Duration) {
         self.stages.insert(0, Stage::new("parse", took));
-        self.total_ms += ms(took);
+        // Rounded as `ms` rounds, so that the sum shows no floating-point noise.
+        self.total_ms = ((self.total_ms + ms(took)) * 1000.0).round() / 1000.0;
     }
 }
 
