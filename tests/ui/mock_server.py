@@ -129,6 +129,32 @@ def parse(q):
     return spec
 
 
+def mock_trace(spec, t0, files, lines):
+    """A trace in the server's shape (SearchTrace): the plan names each literal's trigrams."""
+    total = (time.time() - t0) * 1000
+    grams = []
+    for kind, p in spec['patterns']:
+        text = p if spec['case'] else p.lower()
+        grams.append('AND(' + ', '.join(f'"{text[i:i + 3]}" {files}' for i in range(len(text) - 2)) + ')'
+                     if kind == 'lit' and len(text) >= 3 else 'ALL')
+    condition = grams[0] if len(grams) == 1 else 'AND(' + ', '.join(grams) + ')' if grams else 'ALL'
+    return {
+        'totalMs': total,
+        'stages': [{'name': 'parse', 'ms': 0.02}, {'name': 'plan', 'ms': 0.1},
+                   {'name': 'shards', 'ms': max(0.0, total - 0.2)}, {'name': 'merge', 'ms': 0.05}],
+        'shardWork': {'postingsMs': 0.05, 'verifyMs': max(0.0, total - 0.3)},
+        'plan': {'query': ' '.join(f'"{p}"' for _, p in spec['patterns']), 'caseSensitive': spec['case'],
+                 'limit': spec['count'], 'timeoutMs': 10000, 'condition': condition,
+                 'patterns': [{'pattern': p, 'regex': p, 'content': g, 'path': None, 'required': [[p.lower()]]}
+                              for (_, p), g in zip(spec['patterns'], grams)]},
+        'shards': {'considered': 1, 'skippedByRevision': 0, 'skippedByRepo': 0, 'searched': 1, 'failed': 0},
+        'candidateFiles': files, 'filesVerified': files, 'filesMatched': files, 'linesMatched': lines,
+        'stoppedEarly': None,
+        'slowestShards': [{'repo': 'demo', 'branch': '', 'shard': 'demo_v1.00000.qidx', 'ms': total,
+                           'candidates': files, 'verified': files, 'matched': files}],
+    }
+
+
 class Data:
     def __init__(self, tree, name):
         self.repos = []
@@ -310,7 +336,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not self.authorized():
                 return self.send_json(401, {'error': 'sign in first: POST /api/login'})
             if path == '/.api/search/stream':
-                return self.stream(qs.get('q', [''])[0])
+                return self.stream(qs.get('q', [''])[0], qs.get('trace', [''])[0] == '1')
             if path == '/api/repos':
                 return self.send_json(200, [self.server.data.repo_json(r) for r in self.server.data.repos])
             m = re.match(r'^/api/repos/(.+?)(/blob)?$', u.path)
@@ -375,7 +401,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_json(200, {'ok': True}, {'Set-Cookie': 'quarry_session=; Path=/; Max-Age=0'})
         return self.send_json(404, {'error': 'no such endpoint'})
 
-    def stream(self, q):
+    def stream(self, q, trace=False):
         st = self.server.state
         with st['lock']:
             busy = st['busy'] > 0
@@ -431,6 +457,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                 'message': f'The search stopped at {spec["count"]} matching lines.', 'severity': 'info',
                                 'suggested': {'title': 'show all results', 'queryExpression': 'count:all'}})
             progress(True, count, skipped)
+            if trace:
+                ev('trace', mock_trace(spec, t0, len(all_matches), lines))
             ev('done', {})
         except (BrokenPipeError, ConnectionResetError):
             pass

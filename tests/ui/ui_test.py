@@ -405,6 +405,29 @@ class UiTest:
             wd.js('document.querySelector("#skipped details").open = true; window.scrollTo(0, 0)')
             wd.screenshot('15-skipped')
 
+    def explain(self):
+        wd = self.wd
+        self.open_search('hello')
+        assert not wd.js('return document.querySelector("#trace-panel")'), 'a trace without asking'
+        wd.click('#explain-toggle')
+        wd.wait('return new URLSearchParams(location.search).get("trace") === "1"', what='trace=1 in the URL')
+        self.results_done()
+        wd.wait('return document.querySelector("#trace-panel")', what='the trace panel')
+        stages = wd.js('return [...document.querySelectorAll("#trace-panel .trace-stages th")].map(t => t.textContent)')
+        assert stages == ['parse', 'plan', 'shards', 'merge', 'total'], f'stages: {stages}'
+        times = wd.js('return [...document.querySelectorAll("#trace-panel .trace-stages td.num")].map(t => t.textContent)')
+        assert all(t.endswith(' ms') for t in times), f'times: {times}'
+        plan = wd.js('return document.querySelector("#trace-panel .trace-plan").textContent')
+        assert all(g in plan for g in ('"hel"', '"ell"', '"llo"')), f'plan: {plan!r}'
+        counts = wd.js('return document.querySelector("#trace-panel .trace-counts").textContent')
+        assert 'Candidate files' in counts and 'Files matched' in counts, counts
+        assert wd.js('return document.querySelectorAll("#trace-panel .trace-shards tbody tr").length') >= 1, 'slowest shards'
+        wd.screenshot('16-explain')
+        wd.click('#explain-toggle')
+        wd.wait('return !new URLSearchParams(location.search).has("trace")', what='trace off in the URL')
+        self.results_done()
+        assert not wd.js('return document.querySelector("#trace-panel")'), 'trace panel after turning it off'
+
     def highlighter_units(self):
         with open(os.path.join(HERE, 'highlight_checks.js')) as f:
             result = self.wd.cmd('POST', '/execute/async', {'script': f.read(), 'args': []})
@@ -524,6 +547,7 @@ class UiTest:
         self.check('invalid query shows the alert', self.invalid_query)
         self.check('"show more" lines', self.show_more_lines)
         self.check('no results', self.no_results)
+        self.check('"Explain" shows the search trace', self.explain)
         self.check('highlighter unit checks', self.highlighter_units)
         self.check('file names and contents are escaped', self.html_is_escaped)
         self.check('j/k and Enter open a result', self.keyboard_navigation)

@@ -127,6 +127,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     crate::scheduler::describe_metrics();
     crate::reload::describe_metrics();
     quarry_server::describe_metrics();
+    quarry_server::describe_search_metrics();
     quarry_index::describe_metrics();
     quarry_store::describe_metrics();
     let data = match (&a.data.data, &config.data_dir) {

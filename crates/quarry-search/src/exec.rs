@@ -4,12 +4,13 @@ use crate::compile::{Node, Program};
 use crate::cond::Cond;
 use crate::lines::to_lines;
 use crate::rank::score;
+use crate::trace::GramSizes;
 use crate::{FileMatch, SearchStats};
 use quarry_index::{Doc, IndexError, Shard};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Below this many candidates, intersecting more posting lists costs more than verifying.
 const ENOUGH_CANDIDATES: usize = 8;
@@ -38,6 +39,28 @@ impl Budget {
         }
         false
     }
+
+    /// Why shards stopped before verifying all their candidates, if they did.
+    pub fn stopped_early(&self) -> Option<&'static str> {
+        if self.timed_out.load(Ordering::Relaxed) {
+            Some("timeout")
+        } else if self.limit_hit.load(Ordering::Relaxed) {
+            Some("limit")
+        } else {
+            None
+        }
+    }
+}
+
+/// What one shard's search did, for metrics and traces.
+#[derive(Default)]
+pub(crate) struct ShardReport {
+    pub candidates: usize,
+    pub lines: usize,
+    pub postings: Duration,
+    pub verify: Duration,
+    /// Posting-list sizes, collected only when the search is traced.
+    pub grams: Option<GramSizes>,
 }
 
 pub(crate) fn search_shard(
@@ -45,20 +68,41 @@ pub(crate) fn search_shard(
     shard_index: usize,
     program: &Program,
     budget: &Budget,
-) -> Result<(Vec<FileMatch>, SearchStats), IndexError> {
+    trace: bool,
+    parent: &tracing::Span,
+) -> Result<(Vec<FileMatch>, SearchStats, ShardReport), IndexError> {
+    let span = tracing::info_span!(
+        parent: parent,
+        "search_shard",
+        repo = shard.repo(),
+        shard = %shard.path().file_name().unwrap_or_default().to_string_lossy(),
+        candidates = tracing::field::Empty,
+        matched = tracing::field::Empty,
+    );
+    let _entered = span.enter();
     let mut stats = SearchStats {
         shards: 1,
+        ..Default::default()
+    };
+    let mut report = ShardReport {
+        grams: trace.then(GramSizes::default),
         ..Default::default()
     };
     let node = program.for_repo(&program.node, shard.repo());
     if matches!(node, Node::False) {
         stats.shards_skipped = 1;
-        return Ok((Vec::new(), stats));
+        return Ok((Vec::new(), stats, report));
     }
+    let started = Instant::now();
     let cond = program.cond(&node);
-    let candidates = candidates(shard, &cond, &mut stats)?;
-    let repo: Arc<str> = Arc::from(shard.repo());
+    let candidates = candidates(shard, &cond, &mut stats, report.grams.as_mut())?;
     let finders = choose_finders(shard, program);
+    report.candidates = candidates
+        .as_ref()
+        .map_or(shard.doc_count() as usize, Vec::len);
+    let verifying = Instant::now();
+    report.postings = verifying - started;
+    let repo: Arc<str> = Arc::from(shard.repo());
     let mut out = Vec::new();
     let ids: Box<dyn Iterator<Item = u32>> = match candidates {
         Some(ids) => Box::new(ids.into_iter()),
@@ -84,9 +128,13 @@ pub(crate) fn search_shard(
         }
         budget.found.fetch_add(m.match_count(), Ordering::Relaxed);
         stats.files_matched += 1;
+        report.lines += m.lines.len();
         out.push(m);
     }
-    Ok((out, stats))
+    report.verify = verifying.elapsed();
+    span.record("candidates", report.candidates);
+    span.record("matched", stats.files_matched);
+    Ok((out, stats, report))
 }
 
 /// For each atom, the required literal set that is rarest in this shard (by the posting-list
@@ -123,6 +171,7 @@ fn candidates(
     shard: &Shard,
     cond: &Cond,
     stats: &mut SearchStats,
+    mut grams: Option<&mut GramSizes>,
 ) -> Result<Option<Vec<u32>>, IndexError> {
     Ok(match cond {
         Cond::All => None,
@@ -131,6 +180,9 @@ fn candidates(
             stats.ngram_lookups += 1;
             let mut ids = Vec::new();
             shard.postings(*field, *g, &mut ids)?;
+            if let Some(sizes) = grams {
+                sizes.read(*field, *g, ids.len());
+            }
             Some(ids)
         }
         Cond::And(children) => {
@@ -138,7 +190,13 @@ fn candidates(
             let mut order: Vec<(usize, &Cond)> = children
                 .iter()
                 .map(|c| match c {
-                    Cond::Gram(f, g) => (shard.posting_size(*f, *g), c),
+                    Cond::Gram(f, g) => {
+                        let size = shard.posting_size(*f, *g);
+                        if let Some(sizes) = grams.as_deref_mut() {
+                            sizes.seen(*f, *g, size);
+                        }
+                        (size, c)
+                    }
                     _ => (usize::MAX, c),
                 })
                 .collect();
@@ -148,7 +206,7 @@ fn candidates(
                 if acc.as_ref().is_some_and(|a| a.len() <= ENOUGH_CANDIDATES) {
                     break;
                 }
-                if let Some(ids) = candidates(shard, c, stats)? {
+                if let Some(ids) = candidates(shard, c, stats, grams.as_deref_mut())? {
                     acc = Some(match acc {
                         None => ids,
                         Some(a) => intersect(&a, &ids),
@@ -160,7 +218,7 @@ fn candidates(
         Cond::Or(children) => {
             let mut acc = Vec::new();
             for c in children {
-                match candidates(shard, c, stats)? {
+                match candidates(shard, c, stats, grams.as_deref_mut())? {
                     None => return Ok(None),
                     Some(ids) => acc = union(&acc, &ids),
                 }

@@ -8,16 +8,21 @@
 mod compile;
 pub mod cond;
 mod exec;
+mod explain;
 pub mod lines;
+mod measure;
 pub mod pattern;
 pub mod plan;
 mod rank;
+pub mod trace;
 
 pub use lines::LineMatch;
+pub use measure::{describe_metrics, parse_query};
 pub use pattern::PatternError;
+pub use trace::SearchTrace;
 
 use compile::compile_query;
-use exec::{search_shard, Budget};
+use exec::{search_shard, Budget, ShardReport};
 use quarry_index::{IndexError, Shard};
 use quarry_query::{Count, Query, Select};
 use rayon::prelude::*;
@@ -90,6 +95,9 @@ pub struct SearchResults {
     pub duration: Duration,
     /// Shards that could not be searched (corrupt or vanished files), with the cause.
     pub errors: Vec<String>,
+    /// Set by [`Searcher::search_traced`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<SearchTrace>,
 }
 
 #[derive(Clone, Debug)]
@@ -152,7 +160,7 @@ impl Searcher {
         query: &Query,
         opts: &SearchOptions,
     ) -> Result<SearchResults, SearchError> {
-        self.search_streaming(query, opts, &|_| {})
+        self.run(query, opts, &|_| {}, false)
     }
 
     /// Searches every shard in parallel, calling `on_shard` with each shard's matches as it
@@ -163,50 +171,85 @@ impl Searcher {
         opts: &SearchOptions,
         on_shard: &(dyn Fn(ShardResults) + Sync),
     ) -> Result<SearchResults, SearchError> {
+        self.run(query, opts, on_shard, false)
+    }
+
+    /// As [`Searcher::search_streaming`], and sets [`SearchResults::trace`]: the plan, stage
+    /// timings and counts of this search.
+    pub fn search_traced(
+        &self,
+        query: &Query,
+        opts: &SearchOptions,
+        on_shard: &(dyn Fn(ShardResults) + Sync),
+    ) -> Result<SearchResults, SearchError> {
+        self.run(query, opts, on_shard, true)
+    }
+
+    fn run(
+        &self,
+        query: &Query,
+        opts: &SearchOptions,
+        on_shard: &(dyn Fn(ShardResults) + Sync),
+        trace: bool,
+    ) -> Result<SearchResults, SearchError> {
         let started = Instant::now();
-        let program = compile_query(query)?;
+        let span = tracing::info_span!("search", shards = self.shards.len());
+        let _entered = span.enter();
+        let program = tracing::info_span!("plan").in_scope(|| compile_query(query))?;
+        let planned = Instant::now();
         let limit = match query.count {
             Count::Default => opts.default_limit,
             Count::Limit(n) => n,
             Count::All => usize::MAX,
         };
+        let timeout = query.timeout.unwrap_or(opts.default_timeout);
         let budget = Budget {
             limit,
             found: AtomicUsize::new(0),
-            deadline: started + query.timeout.unwrap_or(opts.default_timeout),
+            deadline: started + timeout,
             timed_out: AtomicBool::new(false),
             limit_hit: AtomicBool::new(false),
         };
         let errors = Mutex::new(Vec::new());
-        let per_shard: Vec<(Vec<FileMatch>, SearchStats)> = self
+        let selected: Vec<(usize, &Arc<Shard>)> = self
             .shards
-            .par_iter()
+            .iter()
             .enumerate()
             .filter(|(_, shard)| revision_selected(shard, &query.revs))
-            .map(
-                |(i, shard)| match search_shard(shard, i, &program, &budget) {
-                    Ok((files, stats)) => {
+            .collect();
+        let per_shard: Vec<ShardRun> = selected
+            .par_iter()
+            .map(|&(i, shard)| {
+                let t = Instant::now();
+                match search_shard(shard, i, &program, &budget, trace, &span) {
+                    Ok((files, stats, report)) => {
+                        let took = t.elapsed();
                         on_shard(ShardResults {
                             repo: shard.repo(),
                             files: &files,
                         });
-                        (files, stats)
+                        (i, files, stats, report, took)
                     }
                     Err(e) => {
                         errors
                             .lock()
                             .expect("not poisoned")
                             .push(shard_error(shard, e));
-                        (Vec::new(), SearchStats::default())
+                        let stats = SearchStats::default();
+                        (i, Vec::new(), stats, ShardReport::default(), t.elapsed())
                     }
-                },
-            )
+                }
+            })
             .collect();
+        let searched = Instant::now();
+        let merge = tracing::info_span!("merge").entered();
         let mut results = SearchResults::default();
         let mut files = Vec::new();
-        for (f, s) in per_shard {
+        let mut reports = Vec::with_capacity(per_shard.len());
+        for (i, f, s, report, took) in per_shard {
             files.extend(f);
             results.stats.add(&s);
+            reports.push((i, report, s, took));
         }
         files.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.order.cmp(&b.order)));
         let mut total = 0;
@@ -253,10 +296,33 @@ impl Searcher {
             }
             None => {}
         }
-        results.duration = started.elapsed();
+        drop(merge);
+        let done = Instant::now();
+        results.duration = done - started;
+        let times = explain::Times {
+            plan: planned - started,
+            shards: searched - planned,
+            merge: done - searched,
+            total: results.duration,
+        };
+        measure::record(&times, &results.stats, &reports);
+        if trace {
+            let ctx = explain::Context {
+                query,
+                program: &program,
+                shards: &self.shards,
+                limit,
+                timeout,
+                stopped_early: budget.stopped_early(),
+            };
+            results.trace = Some(explain::build(&ctx, &times, &results, reports));
+        }
         Ok(results)
     }
 }
+
+/// One shard's outcome: its index, matches, counts, what it did and how long it took.
+type ShardRun = (usize, Vec<FileMatch>, SearchStats, ShardReport, Duration);
 
 /// Without `rev:`, a repository's default branch is searched; with it, the branches and tags it
 /// names (`HEAD` being the default branch, `*` a wildcard).

@@ -15,6 +15,7 @@ mod state;
 mod ui;
 pub mod webhooks;
 
+pub use search::describe_metrics as describe_search_metrics;
 pub use state::{describe_metrics, repo_id, AppState, SyncState, SyncStatus, SyncTrigger};
 
 use axum::routing::{get, post};

@@ -16,6 +16,43 @@ fn error_response(description: &str) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
 }
 
+fn trace_param() -> Value {
+    q(
+        "trace",
+        false,
+        "`1`: add the search's trace (plan, stage timings, counts) to the response, to explain a slow search",
+    )
+}
+
+fn search_trace_schema() -> Value {
+    let num = |d: &str| json!({ "type": "number", "description": d });
+    let int = |d: &str| json!({ "type": "integer", "description": d });
+    json!({ "type": "object", "description": "What one search did, measured while it ran (only with trace=1)", "properties": {
+        "totalMs": num("Wall-clock time of the search, parsing included"),
+        "stages": { "type": "array", "description": "parse, plan, shards, merge: in order, not overlapping", "items": { "type": "object", "properties": { "name": { "type": "string" }, "ms": { "type": "number" } } } },
+        "shardWork": { "type": "object", "description": "Time inside shards summed over shards (they run in parallel)", "properties": { "postingsMs": num("Reading and intersecting posting lists"), "verifyMs": num("Running the regexes over candidates") } },
+        "plan": { "type": "object", "properties": {
+            "query": { "type": "string", "description": "The parsed query expression" },
+            "caseSensitive": { "type": "boolean" }, "limit": { "type": ["integer", "null"] }, "timeoutMs": { "type": "integer" },
+            "condition": { "type": "string", "description": "The n-gram condition, e.g. AND(\"hel\" 12, OR(...)), each n-gram with its posting-list size over the searched shards (`not read`, `unused` when skipped)" },
+            "patterns": { "type": "array", "items": { "type": "object", "properties": {
+                "pattern": { "type": "string" }, "regex": { "type": "string", "description": "As compiled" },
+                "content": { "type": ["string", "null"] }, "path": { "type": ["string", "null"] },
+                "required": { "type": "array", "items": { "type": "array", "items": { "type": "string" } }, "description": "Literal sets verification looks for first" }
+            }}}
+        }},
+        "shards": { "type": "object", "properties": { "considered": int(""), "skippedByRevision": int(""), "skippedByRepo": int(""), "searched": int(""), "failed": int("") } },
+        "candidateFiles": int("Files left by the posting lists"),
+        "filesVerified": int("Candidates the regexes ran on"),
+        "filesMatched": int(""),
+        "linesMatched": int("Before the result limit"),
+        "stoppedEarly": { "type": ["string", "null"], "enum": ["limit", "timeout", null] },
+        "slowestShards": { "type": "array", "items": { "type": "object", "properties": {
+            "repo": { "type": "string" }, "branch": { "type": "string" }, "shard": { "type": "string" }, "ms": { "type": "number" },
+            "candidates": { "type": "integer" }, "verified": { "type": "integer" }, "matched": { "type": "integer" } } } }
+    }})
+}
+
 pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
@@ -27,7 +64,7 @@ pub fn document() -> Value {
         "paths": {
             "/api/search": { "get": {
                 "summary": "Search, returning all results at once (ranked, limited by count:)",
-                "parameters": [q("q", true, "The query, e.g. `lang:go http.Handler`")],
+                "parameters": [q("q", true, "The query, e.g. `lang:go http.Handler`"), trace_param()],
                 "responses": {
                     "200": { "description": "Results", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SearchResults" } } } },
                     "400": error_response("The query is invalid; the message points at the problem"),
@@ -35,8 +72,8 @@ pub fn document() -> Value {
                 }
             }},
             "/.api/search/stream": { "get": {
-                "summary": "Search, streaming results as Server-Sent Events in Sourcegraph's format (matches, progress, filters, alert, done)",
-                "parameters": [q("q", true, "The query"), q("display", false, "Maximum number of matches to send (-1: no limit)")],
+                "summary": "Search, streaming results as Server-Sent Events in Sourcegraph's format (matches, progress, filters, alert, done; with trace=1 also a `trace` event, a SearchTrace, before done)",
+                "parameters": [q("q", true, "The query"), q("display", false, "Maximum number of matches to send (-1: no limit)"), trace_param()],
                 "responses": {
                     "200": { "description": "An event stream", "content": { "text/event-stream": { "schema": { "type": "string" } } } },
                     "429": error_response("Too many searches running; retry after the Retry-After seconds")
@@ -123,8 +160,10 @@ pub fn document() -> Value {
                 "durationMs": { "type": "integer" },
                 "results": { "type": "array", "items": { "$ref": "#/components/schemas/FileMatch" } },
                 "repositories": { "type": "array", "items": { "type": "string" }, "description": "With select:repo" },
-                "alert": { "type": "object", "description": "Set when a limit cut the results: what was cut and a query to see more" }
+                "alert": { "type": "object", "description": "Set when a limit cut the results: what was cut and a query to see more" },
+                "trace": { "$ref": "#/components/schemas/SearchTrace" }
             }},
+            "SearchTrace": search_trace_schema(),
             "Repository": { "type": "object", "properties": {
                 "name": { "type": "string" }, "id": { "type": "integer" }, "source": { "type": "string" },
                 "branches": { "type": "array", "items": { "type": "object" } },

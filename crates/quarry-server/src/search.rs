@@ -10,13 +10,14 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use axum::Json;
+use metrics::{counter, describe_counter, describe_histogram, histogram, Unit};
 use quarry_query::Select;
-use quarry_search::{SearchResults, ShardResults};
+use quarry_search::{SearchOptions, SearchResults, Searcher, ShardResults};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -25,15 +26,79 @@ pub struct SearchParams {
     q: Option<String>,
     /// Maximum number of matches sent on the stream (the search itself is limited by `count:`).
     display: Option<i64>,
+    /// `trace=1`: add the search's plan, stage timings and counts to the response.
+    trace: Option<String>,
 }
 
-fn parse(q: Option<&str>) -> Result<quarry_query::Query, ApiError> {
+impl SearchParams {
+    fn trace(&self) -> bool {
+        matches!(
+            self.trace.as_deref(),
+            Some("" | "1" | "true" | "yes" | "on")
+        )
+    }
+}
+
+/// Parses the query; also returns how long that took, for the trace.
+fn parse(q: Option<&str>) -> Result<(quarry_query::Query, Duration), ApiError> {
     let q = q.filter(|q| !q.trim().is_empty()).ok_or_else(|| {
         ApiError::bad_request(
             "no query: pass the search query as ?q=, e.g. ?q=lang:go%20http.Handler",
         )
     })?;
-    quarry_query::parse(q).map_err(|e| ApiError::bad_request(e.to_string()))
+    quarry_search::parse_query(q).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+const REQUESTS: &str = "quarry_search_requests_total";
+const DURATION: &str = "quarry_search_duration_seconds";
+
+/// Describes the search metrics, the server's and the engine's; call once at start-up.
+pub fn describe_metrics() {
+    quarry_search::describe_metrics();
+    describe_counter!(
+        REQUESTS,
+        "Search requests by API (json, stream) and outcome (ok, limit, timeout, error, rejected: 429 when too many searches run)"
+    );
+    describe_histogram!(
+        DURATION,
+        Unit::Seconds,
+        "Time of the searches that ran (not invalid or rejected ones), by API"
+    );
+}
+
+fn count_request(api: &'static str, outcome: &'static str) {
+    counter!(REQUESTS, "api" => api, "outcome" => outcome).increment(1);
+}
+
+/// Counts a search by how it ended, and records the duration of one that ran.
+fn count_search(api: &'static str, r: Result<&SearchResults, ()>, took: Duration) {
+    let outcome = match r {
+        // An invalid regex: found when compiling, so it took no search time to speak of.
+        Err(()) => return count_request(api, "error"),
+        Ok(r) if r.timed_out => "timeout",
+        Ok(r) if r.limit_hit => "limit",
+        Ok(_) => "ok",
+    };
+    count_request(api, outcome);
+    histogram!(DURATION, "api" => api).record(took.as_secs_f64());
+}
+
+/// Runs the search, traced when asked: the trace then starts with the parse stage.
+fn run(
+    searcher: &Searcher,
+    query: &quarry_query::Query,
+    opts: &SearchOptions,
+    on_shard: &(dyn Fn(ShardResults) + Sync),
+    trace: Option<Duration>,
+) -> Result<SearchResults, quarry_search::SearchError> {
+    let Some(parse_took) = trace else {
+        return searcher.search_streaming(query, opts, on_shard);
+    };
+    let mut results = searcher.search_traced(query, opts, on_shard)?;
+    if let Some(t) = results.trace.as_mut() {
+        t.add_parse(parse_took);
+    }
+    Ok(results)
 }
 
 /// `GET /api/search?q=`: the whole ranked result at once.
@@ -42,17 +107,26 @@ pub async fn search_json(
     Extension(caller): Extension<Caller>,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, ApiError> {
-    let query = parse(p.q.as_deref())?;
+    let started = Instant::now();
+    let (query, parse_took) =
+        parse(p.q.as_deref()).inspect_err(|_| count_request("json", "error"))?;
     let permit = state
         .search_slots
         .clone()
         .try_acquire_owned()
-        .map_err(|_| ApiError::busy())?;
+        .map_err(|_| {
+            count_request("json", "rejected");
+            ApiError::busy()
+        })?;
     let searcher = state.searcher_for(caller.0.as_ref());
     let opts = state.search_options();
+    let trace = p.trace().then_some(parse_took);
+    // The blocking thread does not inherit the request's span; the engine's spans belong in it.
+    let span = tracing::Span::current();
     let results = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        searcher.search(&query, &opts)
+        let _entered = span.enter();
+        run(&searcher, &query, &opts, &|_| {}, trace)
     })
     .await
     .map_err(|e| {
@@ -60,8 +134,16 @@ pub async fn search_json(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
             format!("search failed: {e}"),
         )
-    })?
-    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    });
+    count_search(
+        "json",
+        match &results {
+            Ok(Ok(r)) => Ok(r),
+            _ => Err(()),
+        },
+        started.elapsed(),
+    );
+    let results = results?.map_err(|e| ApiError::bad_request(e.to_string()))?;
     let q = p.q.unwrap_or_default();
     let mut body = json!({
         "matchCount": results.match_count,
@@ -74,6 +156,9 @@ pub async fn search_json(
     });
     if let Some(alert) = alert(&results, &q) {
         body["alert"] = alert;
+    }
+    if let Some(t) = &results.trace {
+        body["trace"] = json!(t);
     }
     Ok(Json(body).into_response())
 }
@@ -137,9 +222,11 @@ pub async fn search_stream(
     let started = Instant::now();
     let (tx, rx) = mpsc::channel::<Event>(64);
     let q = p.q.clone().unwrap_or_default();
-    let query = match parse(p.q.as_deref()) {
+    let trace = p.trace();
+    let (query, parse_took) = match parse(p.q.as_deref()) {
         Ok(q) => q,
         Err(e) => {
+            count_request("stream", "error");
             // As Sourcegraph does: a bad query is an alert, then the stream ends normally.
             let events = vec![
                 event(
@@ -159,7 +246,10 @@ pub async fn search_stream(
     };
     let permit = match state.search_slots.clone().try_acquire_owned() {
         Ok(p) => p,
-        Err(_) => return ApiError::busy().into_response(),
+        Err(_) => {
+            count_request("stream", "rejected");
+            return ApiError::busy().into_response();
+        }
     };
     let searcher = state.searcher_for(caller.0.as_ref());
     let opts = state.search_options();
@@ -172,8 +262,10 @@ pub async fn search_stream(
         names.dedup();
         names.len()
     };
+    let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
+        let _entered = span.enter();
         let shared = Mutex::new(StreamState {
             sent: 0,
             display,
@@ -214,7 +306,19 @@ pub async fn search_stream(
             }
             let _ = tx.blocking_send(event("progress", &progress));
         };
-        match searcher.search_streaming(&query, &opts, &on_shard) {
+        let outcome = run(
+            &searcher,
+            &query,
+            &opts,
+            &on_shard,
+            trace.then_some(parse_took),
+        );
+        count_search(
+            "stream",
+            outcome.as_ref().map_err(|_| ()),
+            started.elapsed(),
+        );
+        match outcome {
             Ok(results) => {
                 let st = shared.lock().expect("not poisoned");
                 let _ = tx.blocking_send(event(
@@ -239,6 +343,10 @@ pub async fn search_stream(
                     "skipped": skipped,
                 });
                 let _ = tx.blocking_send(event("progress", &progress));
+                // An event Sourcegraph's clients do not know, so they ignore it.
+                if let Some(t) = &results.trace {
+                    let _ = tx.blocking_send(event("trace", &json!(t)));
+                }
             }
             Err(e) => {
                 let _ = tx.blocking_send(event("alert", &json!({ "title": "Invalid query", "description": e.to_string(), "proposedQueries": null })));

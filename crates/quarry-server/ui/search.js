@@ -6,6 +6,7 @@ import {
   retryAfterSeconds, waitBusy, fmtInt, plural, setTitle,
 } from './util.js';
 import { highlightLine, renderLine, codePointRanges } from './highlight.js';
+import { traceHTML } from './trace.js';
 
 const DISPLAY_LIMIT = 1500; // matches the server sends; what Sourcegraph's web UI asks for
 const LINES_PER_FILE = 10; // matching lines shown per file before "show more"
@@ -46,8 +47,10 @@ async function readEvents(body, onEvent) {
 }
 
 // Runs one search; handlers: event(name, data), busy(seconds|null), fail(message, status).
-async function runStream(q, h, signal) {
-  const url = '/.api/search/stream?' + new URLSearchParams({ q, display: String(DISPLAY_LIMIT) });
+async function runStream(q, trace, h, signal) {
+  const params = { q, display: String(DISPLAY_LIMIT) };
+  if (trace) params.trace = '1';
+  const url = '/.api/search/stream?' + new URLSearchParams(params);
   for (let attempt = 0; ; attempt++) {
     const resp = await fetch(url, { headers: { Accept: 'text/event-stream' }, credentials: 'same-origin', signal });
     if (resp.status === 429 && attempt < 30) { await waitBusy(retryAfterSeconds(resp), signal, h.busy); continue; }
@@ -206,9 +209,12 @@ export function searchView(main, route) {
   setHTML(main, html`<div class="search-page">
     <aside class="filters" aria-label="Filter results"><div id="filters"></div></aside>
     <section class="results-col" aria-label="Search results">
-      <div id="progress" class="progress" role="status" aria-live="polite"></div>
+      <div class="progress-row"><div id="progress" class="progress" role="status" aria-live="polite"></div>
+        <a id="explain-toggle" class="explain-toggle" href="${searchUrl(q, { trace: !route.trace })}"
+          title="${route.trace ? 'Hide the search trace' : 'Show how the search ran: stage timings, plan, slowest shards'}">${route.trace ? 'Hide explanation' : 'Explain'}</a></div>
       <div id="alert"></div>
       <div id="skipped"></div>
+      <div id="trace"></div>
       <div id="results" class="results" data-state="loading"></div>
       <div id="results-footer"></div>
     </section>
@@ -338,7 +344,7 @@ export function searchView(main, route) {
   };
 
   renderProgress();
-  runStream(q, {
+  runStream(q, route.trace, {
     event(name, data) {
       switch (name) {
         case 'matches':
@@ -348,6 +354,7 @@ export function searchView(main, route) {
         case 'progress': s.progress = data; renderProgress(); break;
         case 'filters': s.filters = Array.isArray(data) ? data : []; renderFilters(); break;
         case 'alert': s.alert = data; renderAlert(); break;
+        case 'trace': setHTML($('#trace', main), traceHTML(data)); break;
         case 'error': s.error = data.message || 'unknown error'; renderError(s.error); break;
         case 'done': finish(); break;
         default: break;

@@ -44,15 +44,19 @@ export function blobUrl(repo, path, { rev, line, lineEnd } = {}) {
   return u;
 }
 
-export function searchUrl(q) {
-  return '/search?' + new URLSearchParams({ q }).toString();
+// With `trace`, the page asks the server to explain the search (trace=1).
+export function searchUrl(q, { trace } = {}) {
+  return '/search?' + new URLSearchParams(trace ? { q, trace: '1' } : { q }).toString();
 }
 
 // Decodes a location path into a route.
 export function parseRoute(loc = location) {
   const p = loc.pathname;
   if (p === '/' || p === '') return { view: 'home' };
-  if (p === '/search') return { view: 'search', q: new URLSearchParams(loc.search).get('q') || '' };
+  if (p === '/search') {
+    const sp = new URLSearchParams(loc.search);
+    return { view: 'search', q: sp.get('q') || '', trace: sp.get('trace') === '1' };
+  }
   if (p === '/login') return { view: 'login', next: new URLSearchParams(loc.search).get('next') || '/' };
   const dec = (s) => s.split('/').map((x) => { try { return decodeURIComponent(x); } catch { return x; } }).join('/');
   const i = p.indexOf('/-/blob/');
