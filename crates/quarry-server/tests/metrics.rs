@@ -28,6 +28,9 @@ async fn searches_are_counted_by_api_and_outcome() {
     // Global: searches run on other threads.
     recorder.install().unwrap();
     quarry_server::describe_search_metrics();
+    quarry_server::describe_metrics();
+    quarry_index::describe_metrics();
+    quarry_telemetry::catalog::describe_all();
 
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("tree");

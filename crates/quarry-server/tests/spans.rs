@@ -72,10 +72,22 @@ async fn search_spans_nest_under_the_request() {
                 .1
                 .clone()
         };
-        assert_eq!(under("parse"), ["request"], "{api}");
-        assert_eq!(under("search"), ["request"], "{api}");
-        assert_eq!(under("plan"), ["search", "request"], "{api}");
-        assert_eq!(under("search_shard"), ["search", "request"], "{api}");
-        assert_eq!(under("merge"), ["search", "request"], "{api}");
+        assert_eq!(under("parse"), ["http_request", "request"], "{api}");
+        assert_eq!(under("search"), ["http_request", "request"], "{api}");
+        assert_eq!(
+            under("plan"),
+            ["search", "http_request", "request"],
+            "{api}"
+        );
+        assert_eq!(
+            under("search_shard"),
+            ["search", "http_request", "request"],
+            "{api}"
+        );
+        assert_eq!(
+            under("merge"),
+            ["search", "http_request", "request"],
+            "{api}"
+        );
     }
 }

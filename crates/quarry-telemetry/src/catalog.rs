@@ -43,7 +43,8 @@ pub const FAMILIES: &[(&str, Kind, &str)] = &[
     ),
 ];
 
-pub(crate) fn describe_all() {
+/// Registers the help text of every family in [`FAMILIES`] with the current recorder.
+pub fn describe_all() {
     for &(name, kind, help) in FAMILIES {
         match kind {
             Kind::Counter => metrics::describe_counter!(name, help),
