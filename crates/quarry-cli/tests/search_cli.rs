@@ -272,12 +272,12 @@ fn configuration_reference_is_current() {
     let env = Env::new();
     let doc = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/configuration.md"
+        "/../../docs/operations.md"
     ))
     .unwrap();
     let generated = env.ok(&["config", "reference"]);
     assert!(
         doc.ends_with(&generated),
-        "docs/configuration.md is out of date: regenerate its reference part with `quarry config reference`"
+        "docs/operations.md is out of date: regenerate its configuration reference (the end of the file) with `quarry config reference`"
     );
 }

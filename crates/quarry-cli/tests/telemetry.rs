@@ -127,3 +127,82 @@ fn json_logs_carry_request_ids() {
     }
     assert!(json >= 2, "{log:#?}");
 }
+
+/// Every metric family a busy server exports is in docs/operations.md's table, and every
+/// metric the table names is exported or at least recorded somewhere in the code.
+#[test]
+fn every_metric_is_documented() {
+    let env = Env::new();
+    env.write("docsrepo", "a.txt", "needle\n");
+    let config = env.dir.path().join("quarry.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[repos]]\nname = \"docsrepo\"\npath = \"{}\"\n",
+            env.repo("docsrepo").display()
+        ),
+    )
+    .unwrap();
+    let mut server =
+        common::server::Server::start(&env, &["--config", config.to_str().unwrap()], &[]);
+    server.wait_log("indexed docsrepo");
+    server.json("/api/search?q=needle");
+    server.get("/.api/search/stream?q=needle");
+    server.signal("HUP");
+    server.wait_log("configuration reloaded");
+    std::thread::sleep(std::time::Duration::from_secs(6)); // the sync gauges' period
+    let text = server.get("/metrics").1;
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/operations.md"
+    ))
+    .unwrap();
+    let exported: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(exported.len() > 30, "{text}");
+    for name in &exported {
+        assert!(
+            doc.contains(&format!("`{name}`"))
+                || doc.contains(&format!("`{name} /"))
+                || doc.contains(&format!("/ `{name}`")),
+            "metric {name} is exported but not documented in docs/operations.md"
+        );
+    }
+    let mut sources = String::new();
+    for dir in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).unwrap() {
+        let src = dir.unwrap().path().join("src");
+        for file in walk(&src) {
+            sources.push_str(&std::fs::read_to_string(file).unwrap_or_default());
+        }
+    }
+    for line in doc.lines().filter(|l| l.starts_with("| `")) {
+        for name in line
+            .split('|')
+            .nth(1)
+            .unwrap()
+            .split('`')
+            .filter(|n| n.starts_with("quarry_") || n.starts_with("process_"))
+        {
+            assert!(
+                exported.contains(&name) || sources.contains(&format!("\"{name}\"")),
+                "docs/operations.md documents {name}, which nothing records"
+            );
+        }
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+    out
+}
