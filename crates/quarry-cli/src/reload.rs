@@ -240,6 +240,7 @@ impl Reloader {
                 quarry_search::SearchOptions {
                     default_limit: new.search.default_limit as usize,
                     default_timeout: new.search.default_timeout,
+                    max_timeout: Some(new.search.max_timeout),
                 },
                 cli.max_concurrent_searches
                     .unwrap_or(new.search.max_concurrent as usize),

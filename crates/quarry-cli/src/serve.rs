@@ -156,6 +156,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let search_options = SearchOptions {
         default_limit: config.search.default_limit as usize,
         default_timeout: config.search.default_timeout,
+        max_timeout: Some(config.search.max_timeout),
     };
     let max_searches = a
         .max_concurrent_searches

@@ -106,6 +106,9 @@ pub struct SearchOptions {
     pub default_limit: usize,
     /// Time limit when the query has no `timeout:`.
     pub default_timeout: Duration,
+    /// Longest time limit a query's `timeout:` may ask for (longer ones are cut to it), so
+    /// that one user cannot hold a search slot for an hour. `None`: no cap.
+    pub max_timeout: Option<Duration>,
 }
 
 impl Default for SearchOptions {
@@ -113,6 +116,7 @@ impl Default for SearchOptions {
         SearchOptions {
             default_limit: 500,
             default_timeout: Duration::from_secs(10),
+            max_timeout: None,
         }
     }
 }
@@ -202,7 +206,8 @@ impl Searcher {
             Count::Limit(n) => n,
             Count::All => usize::MAX,
         };
-        let timeout = query.timeout.unwrap_or(opts.default_timeout);
+        let asked = query.timeout.unwrap_or(opts.default_timeout);
+        let timeout = opts.max_timeout.map_or(asked, |max| asked.min(max));
         let budget = Budget {
             limit,
             found: AtomicUsize::new(0),

@@ -85,6 +85,17 @@ fn limits_cut_results_and_say_so() {
         .search(&q("hit timeout:1ns"), &SearchOptions::default())
         .unwrap();
     assert!(r.timed_out);
+    // The server's cap (`search.max_timeout`) cuts a longer `timeout:`.
+    let capped = SearchOptions {
+        max_timeout: Some(std::time::Duration::from_nanos(1)),
+        ..SearchOptions::default()
+    };
+    assert!(s.search(&q("hit timeout:1h"), &capped).unwrap().timed_out);
+    assert!(
+        !s.search(&q("hit timeout:1h"), &SearchOptions::default())
+            .unwrap()
+            .timed_out
+    );
 }
 
 #[test]
