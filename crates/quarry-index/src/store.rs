@@ -147,9 +147,17 @@ impl DataDir {
     /// Opens every repository's shards. A repository whose manifest or shards are unreadable
     /// is reported in `errors` and the others still load.
     pub fn load(&self) -> Loaded {
+        self.load_with_progress(&|_, _| {})
+    }
+
+    /// [`DataDir::load`], calling `progress(repository refs opened, of total)` as it goes
+    /// (start-up probes show it: opening shards on a large index takes a while).
+    pub fn load_with_progress(&self, progress: &dyn Fn(usize, usize)) -> Loaded {
         let (manifests, mut errors) = self.manifests();
+        let total = manifests.len();
         let mut shards = Vec::new();
-        for m in manifests {
+        for (done, m) in manifests.into_iter().enumerate() {
+            progress(done, total);
             match self.open_repo(&m) {
                 Ok(s) => shards.extend(s),
                 // The manifest may have been replaced (and its old shards deleted) between our
@@ -175,6 +183,7 @@ impl DataDir {
                 Err(e) => errors.push(e),
             }
         }
+        progress(total, total);
         Loaded { shards, errors }
     }
 

@@ -115,7 +115,10 @@ impl AppState {
     /// start-up done. Returns the errors of repositories that failed to load.
     pub fn load(&self) -> Vec<String> {
         self.startup.write().expect("not poisoned").phase = "loading shards".into();
-        let errors = self.reload();
+        let errors = self.reload_with_progress(&|done, total| {
+            self.startup.write().expect("not poisoned").phase =
+                format!("loading shards: {done} of {total} repository refs opened");
+        });
         let mut s = self.startup.write().expect("not poisoned");
         s.phase = "serving".into();
         s.done = true;
@@ -131,7 +134,11 @@ impl AppState {
     /// Re-reads the data directory's manifests and swaps in the new set of shards. Returns the
     /// errors of repositories that failed to load (the others are served).
     pub fn reload(&self) -> Vec<String> {
-        let loaded = self.data.load();
+        self.reload_with_progress(&|_, _| {})
+    }
+
+    fn reload_with_progress(&self, progress: &dyn Fn(usize, usize)) -> Vec<String> {
+        let loaded = self.data.load_with_progress(progress);
         let bytes: u64 = loaded.shards.iter().map(|s| s.file_size()).sum();
         let mut repos: Vec<&str> = loaded.shards.iter().map(|s| s.repo()).collect();
         repos.sort_unstable();
