@@ -190,6 +190,7 @@ fn bundle(a: BundleArgs) -> anyhow::Result<ExitCode> {
             ),
         ));
     }
+    let secrets = scrub::normalize(secrets);
     let summary = summary(&SummaryFacts {
         url: &url,
         reachable: &reachable,
@@ -203,7 +204,6 @@ fn bundle(a: BundleArgs) -> anyhow::Result<ExitCode> {
         0,
         Part::new("summary.txt", "this file", Ok(summary.into_bytes())),
     );
-    let secrets = scrub::normalize(secrets);
     let size = archive::write(&out, &top, &parts, &secrets)?;
     println!("{} ({size} bytes)", out.display());
     if let Err(e) = &reachable {
