@@ -45,7 +45,7 @@ say "building the static binary ($target, release)"
 export CARGO_TARGET_DIR=${QUARRY_STATIC_TARGET_DIR:-/var/tmp/quarry-static}
 (
   cd "$root"
-  RUSTFLAGS="-C target-feature=+crt-static" \
+  RUSTFLAGS="-C target-feature=+crt-static -C force-frame-pointers=yes" \
     CARGO_PROFILE_RELEASE_DEBUG=false \
     CARGO_PROFILE_RELEASE_STRIP=symbols \
     cargo build --release --locked --quiet --target "$target" -p quarry-cli

@@ -46,7 +46,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Splits `http://host[:port][/path]` into (host, port, path).
-fn parse(url: &str) -> Result<(&str, u16, &str), String> {
+pub(crate) fn parse(url: &str) -> Result<(&str, u16, &str), String> {
     let rest = url
         .strip_prefix("http://")
         .ok_or("only http:// URLs are supported (the probe is asked from inside the container)")?;

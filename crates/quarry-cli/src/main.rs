@@ -4,6 +4,7 @@ mod admin;
 mod auth;
 mod bench;
 mod config_cmd;
+mod debug;
 mod doctor;
 mod files;
 mod health;
@@ -74,6 +75,8 @@ enum Command {
     /// Check what breaks installations: config, data directory, disk, store, shards, code
     /// hosts, clock, listen address; one line per check, with the fix for each failure
     Doctor(doctor::Args),
+    /// Diagnostics to send when asking for help: `quarry debug bundle`
+    Debug(debug::Args),
     /// Ask a running server's probe; exit 0 if healthy, else 1 (for container health checks)
     Health(health::Args),
     /// Run queries from a file repeatedly and report latencies (used by bench/run)
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => verify::run(a),
         Command::Doctor(a) => doctor::run(a),
         Command::Health(a) => health::run(a),
+        Command::Debug(a) => debug::run(a),
         Command::BenchQueries(a) => bench::run(a),
     };
     match result {

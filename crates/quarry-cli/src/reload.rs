@@ -170,6 +170,12 @@ impl Reloader {
                             }
                             metrics::gauge!("quarry_config_restart_required")
                                 .set(if restart.is_empty() { 0.0 } else { 1.0 });
+                            *self
+                                .state
+                                .debug
+                                .effective_config
+                                .write()
+                                .expect("not poisoned") = quarry_config::redacted(&applied);
                             current.0 = applied;
                             Outcome::Applied
                         }

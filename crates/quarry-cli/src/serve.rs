@@ -168,6 +168,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .expect("not poisoned")
         .push(Arc::new(crate::auth::StoreCheck(store.clone())));
     *state.webhook_secrets.write().expect("not poisoned") = webhook_secrets(&config)?;
+    crate::debug::record_config(
+        &state,
+        a.config.as_deref(),
+        &config,
+        telemetry.exporting_traces(),
+    );
     runtime.block_on(register(&store, &state, &repos))?;
     *state.authenticator.write().expect("not poisoned") =
         Some(Arc::new(crate::auth::StoreAuth::new(store.clone())));
@@ -194,6 +200,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             )
         })?;
         let addr = listener.local_addr()?;
+        *state.debug.listen.write().expect("not poisoned") = addr.to_string();
         // Anonymous reading is the default only on loopback, unless the command line, the
         // config file or the environment says otherwise.
         let said = a

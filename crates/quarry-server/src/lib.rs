@@ -5,6 +5,7 @@
 
 pub mod auth;
 mod convert;
+pub mod debug;
 mod error;
 pub mod observe;
 pub mod openapi;
@@ -37,6 +38,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/repos/{repo}/blob", get(repos::blob))
         .route("/api/repos/{repo}/sync", post(repos::sync))
         .route("/api/webhooks/{host}", post(webhooks::receive))
+        .route("/api/debug/info", get(debug::info))
+        .route("/api/debug/config", get(debug::config))
+        .route("/api/debug/logs", get(debug::logs))
+        .route("/api/debug/inventory", get(debug::inventory_handler))
+        .route("/api/debug/disk", get(debug::disk_handler))
+        .route("/api/debug/pprof/profile", get(debug::profile_handler))
         .route("/api/login", post(auth::login))
         .route("/api/logout", post(auth::logout))
         .route("/api/me", get(auth::me))

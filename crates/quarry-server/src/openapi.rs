@@ -53,6 +53,21 @@ fn search_trace_schema() -> Value {
     }})
 }
 
+/// A `GET` of the admin-only debug endpoints (`quarry debug bundle` collects them all).
+fn debug_get(summary: &str, content_type: &str, parameters: Vec<Value>) -> Value {
+    json!({ "get": {
+        "summary": format!("{summary} (admin only; secrets scrubbed)"),
+        "parameters": parameters,
+        "responses": {
+            "200": { "description": "OK", "content": { content_type: { "schema": { "type": if content_type == "application/json" { "object" } else { "string" } } } } },
+            "400": error_response("A parameter is out of range"),
+            "401": error_response("Not signed in: send an admin's access token"),
+            "403": error_response("The user is not an admin"),
+            "409": error_response("A CPU profile is already being taken (profile only)")
+        }
+    }})
+}
+
 pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
@@ -117,6 +132,24 @@ pub fn document() -> Value {
                     "404": error_response("This webhook is not configured")
                 }
             }},
+            "/api/debug/info": debug_get(
+                "Version, git commit, compiler and target, OS and kernel, pid, start time and uptime, data directory, listen address, config file, features",
+                "application/json", vec![]),
+            "/api/debug/config": debug_get(
+                "The effective running configuration (defaults included, updated by each applied reload); secrets appear as their references, URL credentials as ***",
+                "application/json", vec![]),
+            "/api/debug/logs": debug_get(
+                "The last log lines (up to 2000), JSON, one a line, oldest first",
+                "application/x-ndjson", vec![q("lines", false, "How many of the last lines (default: all kept)")]),
+            "/api/debug/inventory": debug_get(
+                "Every repository with its sync state and last error; every manifest (branch, commit, generation) with its shards, their size and whether they are served; load errors; leftover temporary files",
+                "application/json", vec![]),
+            "/api/debug/disk": debug_get(
+                "Bytes and files per part of the data directory (shards, repos, mirrors, quarry.db*, other) and the file system's free space and inodes",
+                "application/json", vec![]),
+            "/api/debug/pprof/profile": debug_get(
+                "A CPU profile of the whole process as folded stacks (`thread;outer;...;leaf COUNT` per line; inferno, flamegraph.pl and speedscope read it). One profile at a time",
+                "text/plain", vec![q("seconds", false, "How long to sample, 1 to 60 (default 5)")]),
             "/api/openapi.json": { "get": {
                 "summary": "This document",
                 "responses": { "200": { "description": "OpenAPI 3.1 document" } }

@@ -55,6 +55,8 @@ pub struct AppState {
     pub startup: RwLock<crate::probes::Startup>,
     /// What readiness depends on besides the index.
     pub health_checks: RwLock<Vec<Arc<dyn crate::probes::HealthCheck>>>,
+    /// What `/api/debug/...` reports (effective configuration, listen address, load errors).
+    pub debug: crate::debug::DebugContext,
 }
 
 impl AppState {
@@ -78,6 +80,7 @@ impl AppState {
             visibility: RwLock::new(Default::default()),
             startup: RwLock::new(Default::default()),
             health_checks: RwLock::new(Vec::new()),
+            debug: Default::default(),
         })
     }
 
@@ -149,7 +152,19 @@ impl AppState {
         metrics::gauge!("quarry_index_load_errors").set(loaded.errors.len() as f64);
         metrics::counter!("quarry_index_reloads_total").increment(1);
         *self.searcher.write().expect("not poisoned") = Arc::new(Searcher::new(loaded.shards));
-        loaded.errors.iter().map(|e| e.to_string()).collect()
+        let errors: Vec<String> = loaded.errors.iter().map(|e| e.to_string()).collect();
+        *self.debug.load_errors.write().expect("not poisoned") = errors.clone();
+        errors
+    }
+
+    /// File names of the shards being served (for the debug inventory).
+    pub fn loaded_shard_files(&self) -> std::collections::HashSet<String> {
+        self.searcher()
+            .shards()
+            .iter()
+            .filter_map(|s| s.path().file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect()
     }
 
     /// How many shards are loaded (for logs and probes).
