@@ -1,11 +1,9 @@
 //! `quarry health`: asks a running server's probe and exits 0 if it answers 2xx, else 1.
 //!
 //! For container health checks in an image with nothing but the quarry binary (no curl, no
-//! shell). Speaks just enough HTTP/1.1 over a plain TCP connection; exit codes follow the
+//! shell). Speaks just enough HTTP over a plain TCP connection (the bundle's client); exit codes follow the
 //! Docker HEALTHCHECK convention (0 healthy, 1 unhealthy; never 2).
 
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -77,52 +75,14 @@ pub(crate) fn parse(url: &str) -> Result<(&str, u16, &str), String> {
 
 /// Sends one GET and returns the response's status code.
 fn check(url: &str, timeout: Duration) -> Result<u16, String> {
-    let (host, port, path) = parse(url)?;
-    let addrs = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?;
-    let mut last = format!("{host} resolves to no address");
-    for addr in addrs {
-        let mut stream = match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(s) => s,
-            Err(e) => {
-                last = format!("cannot connect to {addr}: {e}");
-                continue;
-            }
-        };
-        let io = |e: std::io::Error| format!("{addr}: {e}");
-        stream.set_read_timeout(Some(timeout)).map_err(io)?;
-        stream.set_write_timeout(Some(timeout)).map_err(io)?;
-        // One write: a peer that reads once and closes must see the whole request.
-        let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: quarry-health\r\nConnection: close\r\n\r\n"
-        );
-        stream.write_all(request.as_bytes()).map_err(io)?;
-        // The status line is all that matters; read a little and stop.
-        let mut head = Vec::new();
-        let mut buf = [0u8; 256];
-        while !head.contains(&b'\n') && head.len() < 4096 {
-            let n = stream.read(&mut buf).map_err(io)?;
-            if n == 0 {
-                break;
-            }
-            head.extend_from_slice(&buf[..n]);
-        }
-        let line = String::from_utf8_lossy(&head);
-        let line = line.lines().next().unwrap_or("");
-        return line
-            .split_whitespace()
-            .nth(1)
-            .filter(|_| line.starts_with("HTTP/"))
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| format!("not an HTTP answer: {line:?}"));
-    }
-    Err(last)
+    let reply = crate::debug::http::Client::new(url, None)?.get("", timeout)?;
+    Ok(reply.status)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
 
     #[test]
     fn parses_urls() {

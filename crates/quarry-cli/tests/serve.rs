@@ -2,139 +2,10 @@
 //! Sourcegraph-style stream), repositories and blobs, restart without re-indexing, SIGTERM.
 
 mod common;
+use common::server::Server;
 use common::{git, Env};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Server {
-    child: Child,
-    base: String,
-    log: std::sync::mpsc::Receiver<String>,
-}
-
-impl Server {
-    fn start(env: &Env, args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("QUARRY_DATA", env.data())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, log) = std::sync::mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let mut server = Server {
-            child,
-            base: String::new(),
-            log,
-        };
-        let line = server.wait_log("serving http://");
-        let url = line
-            .split("serving ")
-            .nth(1)
-            .unwrap()
-            .split_whitespace()
-            .next()
-            .unwrap();
-        server.base = url.trim_end_matches('/').to_string();
-        // The listener comes up before the index loads: wait until the server says it is ready.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while server.get("/readyz").0 != 200 {
-            assert!(
-                Instant::now() < deadline,
-                "not ready within 30 s: {}",
-                server.get("/readyz?verbose").1
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    /// Waits for a log line containing `needle` and returns it.
-    fn wait_log(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if let Ok(line) = self.log.recv_timeout(Duration::from_millis(100)) {
-                if line.contains(needle) {
-                    return line;
-                }
-            }
-        }
-        panic!("no log line containing {needle:?} within 30 s");
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        self.request("GET", path)
-    }
-
-    /// A plain HTTP/1.0 exchange (the server then delimits the body by closing, no chunking).
-    fn request(&self, method: &str, path: &str) -> (u16, String) {
-        self.request_as(method, path, None, "")
-    }
-
-    /// A plain HTTP/1.0 exchange (the server then delimits the body by closing, no chunking).
-    fn request_as(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: &str,
-    ) -> (u16, String) {
-        use std::io::{Read, Write};
-        let addr = self.base.trim_start_matches("http://");
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
-        let auth = token
-            .map(|t| format!("Authorization: token {t}\r\n"))
-            .unwrap_or_default();
-        write!(
-            s,
-            "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap();
-        let code = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-        (code, body.to_string())
-    }
-
-    fn json(&self, path: &str) -> serde_json::Value {
-        let (code, body) = self.get(path);
-        assert_eq!(code, 200, "{path}: {body}");
-        serde_json::from_str(&body).unwrap()
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "quarry serve did not stop within 20 s of SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
 
 /// Creates an admin user and returns a fresh API token of theirs.
 fn admin_token(env: &Env) -> String {
@@ -178,7 +49,7 @@ fn sample(env: &Env) {
 fn serves_search_repos_and_blobs() {
     let env = Env::new();
     sample(&env);
-    let mut server = Server::start(&env, &[env.repo("proj").to_str().unwrap()]);
+    let mut server = Server::start(&env, &[env.repo("proj").to_str().unwrap()], &[]);
     server.wait_log("indexed proj");
 
     let r = server.json("/api/search?q=parse_config");
@@ -272,12 +143,12 @@ fn serves_search_repos_and_blobs() {
     // A change on disk is picked up by an on-demand sync.
     env.write("proj", "src/new.rs", "fn parse_config_again() {}\n");
     assert_eq!(
-        server.request("POST", "/api/repos/proj/sync").0,
+        server.request("POST", "/api/repos/proj/sync", None, "").0,
         401,
         "sync is admin-only"
     );
     let token = admin_token(&env);
-    let (code, body) = server.request_as("POST", "/api/repos/proj/sync", Some(&token), "");
+    let (code, body) = server.request("POST", "/api/repos/proj/sync", Some(&token), "");
     assert_eq!(code, 202, "{body}");
     server.wait_log("indexed proj");
     assert_eq!(
@@ -292,7 +163,7 @@ fn serves_search_repos_and_blobs() {
 fn a_second_start_reuses_the_index() {
     let env = Env::new();
     sample(&env);
-    let mut first = Server::start(&env, &[env.repo("proj").to_str().unwrap()]);
+    let mut first = Server::start(&env, &[env.repo("proj").to_str().unwrap()], &[]);
     first.wait_log("indexed proj");
     let generation = |env: &Env| {
         let m: serde_json::Value =
@@ -302,7 +173,7 @@ fn a_second_start_reuses_the_index() {
     };
     let before = generation(&env);
     assert!(first.terminate().success());
-    let second = Server::start(&env, &[env.repo("proj").to_str().unwrap()]);
+    let mut second = Server::start(&env, &[env.repo("proj").to_str().unwrap()], &[]);
     // Searchable at once from the existing index, before any sync ran.
     assert_eq!(second.json("/api/search?q=parse_config")["matchCount"], 2);
     std::thread::sleep(Duration::from_millis(500));
@@ -320,7 +191,7 @@ fn serves_a_git_repository_from_its_object_store() {
     git(&dir, &["commit", "-qm", "first"]);
     // Uncommitted changes are not indexed: the index comes from commits, not the checkout.
     env.write("gitrepo", "draft.go", "func Unsaved() {}\n");
-    let mut server = Server::start(&env, &[dir.to_str().unwrap()]);
+    let mut server = Server::start(&env, &[dir.to_str().unwrap()], &[]);
     server.wait_log("indexed gitrepo");
     assert_eq!(server.json("/api/search?q=Hello")["matchCount"], 1);
     assert_eq!(server.json("/api/search?q=Unsaved")["matchCount"], 0);
@@ -335,7 +206,7 @@ fn serves_a_git_repository_from_its_object_store() {
     let token = admin_token(&env);
     assert_eq!(
         server
-            .request_as("POST", "/api/repos/gitrepo/sync", Some(&token), "")
+            .request("POST", "/api/repos/gitrepo/sync", Some(&token), "")
             .0,
         202
     );
@@ -354,6 +225,7 @@ fn a_failing_repository_shows_its_error_and_others_still_serve() {
             env.repo("proj").to_str().unwrap(),
             "http://127.0.0.1:9/nothing/here.git",
         ],
+        &[],
     );
     server.wait_log("syncing 127.0.0.1/nothing/here");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -385,9 +257,9 @@ fn sigterm_lets_an_in_flight_search_finish() {
     for i in 0..10 {
         env.write("big", &format!("f{i}.txt"), &filler);
     }
-    let mut server = Server::start(&env, &[env.repo("big").to_str().unwrap()]);
+    let mut server = Server::start(&env, &[env.repo("big").to_str().unwrap()], &[]);
     server.wait_log("indexed big");
-    let base = server.base.clone();
+    let base = server.base();
     let search = std::thread::spawn(move || {
         use std::io::{Read, Write};
         let addr = base.trim_start_matches("http://").to_string();

@@ -1,4 +1,4 @@
-//! Just enough HTTP for the bundle: GET over a plain TCP connection, HTTP/1.0 so that the
+//! Just enough HTTP for the bundle and `quarry health`: GET over a plain TCP connection, HTTP/1.0 so that the
 //! server delimits the body by closing (no chunked decoding needed). Plain `http://` only, as
 //! `quarry health`: on a TLS-fronted server, point --url at its loopback address.
 
@@ -36,7 +36,8 @@ impl Client {
             .map_err(|e| format!("cannot resolve {}: {e}", self.host))?;
         let mut last = format!("{} resolves to no address", self.host);
         for addr in addrs {
-            let mut s = match TcpStream::connect_timeout(&addr, Duration::from_secs(5)) {
+            let mut s = match TcpStream::connect_timeout(&addr, timeout.min(Duration::from_secs(5)))
+            {
                 Ok(s) => s,
                 Err(e) => {
                     last = format!("cannot connect to {addr}: {e}");
@@ -45,17 +46,18 @@ impl Client {
             };
             let io = |e: std::io::Error| format!("{addr}: {e}");
             s.set_read_timeout(Some(timeout)).map_err(io)?;
+            s.set_write_timeout(Some(timeout)).map_err(io)?;
             let auth = self
                 .token
                 .as_ref()
                 .map(|t| format!("Authorization: token {t}\r\n"))
                 .unwrap_or_default();
-            write!(
-                s,
-                "GET {}{path} HTTP/1.0\r\nHost: {}\r\nUser-Agent: quarry-debug-bundle\r\n{auth}\r\n",
+            // One write: a peer that reads once and closes must see the whole request.
+            let request = format!(
+                "GET {}{path} HTTP/1.0\r\nHost: {}\r\nUser-Agent: quarry\r\n{auth}\r\n",
                 self.prefix, self.host
-            )
-            .map_err(io)?;
+            );
+            s.write_all(request.as_bytes()).map_err(io)?;
             let mut raw = Vec::new();
             s.read_to_end(&mut raw).map_err(io)?;
             let split = raw

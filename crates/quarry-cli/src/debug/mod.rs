@@ -4,7 +4,7 @@
 //! be collected. Every file is scrubbed of secrets; the environment is never included.
 
 mod archive;
-mod http;
+pub(crate) mod http;
 
 use crate::DataArgs;
 use archive::Part;

@@ -1,12 +1,12 @@
 //! `git`, `code-host:<label>`: what syncing from code hosts needs (the token and clock checks
 //! follow from what these find).
 
-use super::store::error_chain;
 use super::Check;
 use quarry_codehost::reqwest;
 use quarry_codehost::{ClientOptions, CodeHost};
 use quarry_config::Config;
 use quarry_index::DataDir;
+use quarry_telemetry::error_chain;
 use std::time::{Duration, Instant, SystemTime};
 
 /// `git` runs, when anything configured is fetched with it.

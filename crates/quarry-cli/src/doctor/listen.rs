@@ -161,7 +161,7 @@ pub async fn readiness(url: &str, timeout: Duration) -> Check {
         Err(e) => {
             return Check::fail(
                 ID,
-                format!("cannot reach {url}: {}", super::store::error_chain(&e)),
+                format!("cannot reach {url}: {}", quarry_telemetry::error_chain(&e)),
                 "start it (`quarry serve`), or check --url, the firewall and the reverse proxy",
             )
         }

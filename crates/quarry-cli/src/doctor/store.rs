@@ -37,7 +37,11 @@ pub async fn check(data: &DataDir) -> Vec<Check> {
         Ok(s) => s,
         Err(e) => {
             return vec![
-                Check::fail("store", error_chain(&e), fix_for(&error_chain(&e))),
+                Check::fail(
+                    "store",
+                    quarry_telemetry::error_chain(&e),
+                    fix_for(&quarry_telemetry::error_chain(&e)),
+                ),
                 Check::skip("migrations", "the store does not open"),
             ]
         }
@@ -69,7 +73,10 @@ pub async fn check(data: &DataDir) -> Vec<Check> {
 async fn ping(store: &Store) -> Result<i64, String> {
     // The schema version query reads a table, so it fails on a damaged file where `SELECT 1`
     // would not.
-    store.schema_version().await.map_err(|e| error_chain(&e))
+    store
+        .schema_version()
+        .await
+        .map_err(|e| quarry_telemetry::error_chain(&e))
 }
 
 async fn migrations(store: &Store) -> Check {
@@ -77,7 +84,7 @@ async fn migrations(store: &Store) -> Check {
     let known = store.known_schema_version();
     let found = match store.schema_version().await {
         Ok(v) => v,
-        Err(e) => return Check::fail(ID, error_chain(&e), RESTORE),
+        Err(e) => return Check::fail(ID, quarry_telemetry::error_chain(&e), RESTORE),
     };
     if found > known {
         return Check::fail(
@@ -90,7 +97,7 @@ async fn migrations(store: &Store) -> Check {
         );
     }
     match store.pending_migrations().await {
-        Err(e) => Check::fail(ID, error_chain(&e), RESTORE),
+        Err(e) => Check::fail(ID, quarry_telemetry::error_chain(&e), RESTORE),
         Ok(p) if p.is_empty() => Check::pass(ID, format!("current: schema version {found}")),
         Ok(p) => Check::warn(
             ID,
@@ -105,21 +112,6 @@ async fn migrations(store: &Store) -> Check {
             "back up quarry.db before starting this version (migrations go forward only)",
         ),
     }
-}
-
-/// The error and its causes on one line: "cannot open the store at X: file is not a database".
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
 }
 
 fn fix_for(message: &str) -> String {

@@ -66,22 +66,35 @@ impl Server {
         server
     }
 
-    /// Waits (30 s at most) for a log line containing every one of `needles`; returns it.
-    pub fn wait_log_all(&mut self, needles: &[&str]) -> String {
+    /// Waits (30 s at most) for a log line for which `pred` holds; returns it.
+    pub fn wait_log_where(&mut self, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(line) = self.log.recv_timeout(Duration::from_millis(100)) {
                 self.seen.push(line.clone());
-                if needles.iter().all(|n| line.contains(n)) {
+                if pred(&line) {
                     return line;
                 }
             }
         }
-        panic!("no log line containing {needles:?} within 30 s");
+        panic!(
+            "no such log line within 30 s; seen:\n{}",
+            self.seen.join("\n")
+        );
+    }
+
+    /// Waits (30 s at most) for a log line containing every one of `needles`; returns it.
+    pub fn wait_log_all(&mut self, needles: &[&str]) -> String {
+        self.wait_log_where(|line| needles.iter().all(|n| line.contains(n)))
     }
 
     pub fn wait_log(&mut self, needle: &str) -> String {
         self.wait_log_all(&[needle])
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     pub fn get(&self, path: &str) -> (u16, String) {
@@ -96,22 +109,35 @@ impl Server {
         token: Option<&str>,
         body: &str,
     ) -> (u16, String) {
+        let auth = token.map(|t| format!("token {t}"));
+        let mut headers = vec![("Content-Type", "application/json")];
+        if let Some(a) = &auth {
+            headers.push(("Authorization", a));
+        }
+        let (code, _, body) = self.request_full(method, path, &headers, body);
+        (code, body)
+    }
+
+    /// (status, response head in lower case, body) of a request with `headers`.
+    pub fn request_full(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String, String) {
         let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
-        let auth = token
-            .map(|t| format!("Authorization: token {t}\r\n"))
-            .unwrap_or_default();
-        write!(
-            s,
-            "{method} {path} HTTP/1.0\r\nHost: {}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .unwrap();
+        let mut req = format!("{method} {path} HTTP/1.0\r\nHost: {}\r\n", self.addr);
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        s.write_all(req.as_bytes()).unwrap();
         let mut text = String::new();
         s.read_to_string(&mut text).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         let code = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-        (code, body.to_string())
+        (code, head.to_lowercase(), body.to_string())
     }
 
     pub fn json(&self, path: &str) -> serde_json::Value {
@@ -147,5 +173,27 @@ impl Server {
             .unwrap()
             .success();
         assert!(ok, "kill -{name}");
+    }
+
+    /// Stops the server with SIGTERM and waits (20 s at most); the rest of its log goes to
+    /// `seen`.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal("TERM");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "quarry serve did not stop within 20 s of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        // The reader thread ends at EOF, closing the channel.
+        while let Ok(line) = self.log.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(line);
+        }
+        status
     }
 }
