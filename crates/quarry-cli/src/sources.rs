@@ -94,11 +94,11 @@ pub fn sync(
 ) -> Result<Outcome, String> {
     match &repo.origin {
         Origin::Dir(path) => {
-            let source = DirSource::new(path).map_err(|e| e.to_string())?;
+            let source = DirSource::new(path).map_err(|e| quarry_telemetry::error_chain(&e))?;
             let fingerprint = source
                 .fingerprint(opts.max_file_size)
-                .map_err(|e| e.to_string())?;
-            if let Some(m) = data.manifest(&repo.name, "").map_err(|e| e.to_string())? {
+                .map_err(|e| quarry_telemetry::error_chain(&e))?;
+            if let Some(m) = data.manifest(&repo.name, "").map_err(|e| quarry_telemetry::error_chain(&e))? {
                 if m.commit == fingerprint {
                     return Ok(Outcome {
                         changed: false,
@@ -114,7 +114,7 @@ pub fn sync(
                 default_branch: true,
             };
             let m = index_source(data, &target, &source, opts, &NoProgress)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| quarry_telemetry::error_chain(&e))?;
             let s = &m.stats;
             Ok(Outcome {
                 changed: true,
@@ -139,7 +139,7 @@ pub fn sync(
                 tags: repo.tags.clone(),
             };
             let report = quarry_sync::sync_repository(data, mirrors, &spec, opts, &NoProgress)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| quarry_telemetry::error_chain(&e))?;
             if let Some(f) = report.failed.first() {
                 return Err(format!(
                     "{} of {} refs failed to index; first: {}: {}",
