@@ -98,7 +98,10 @@
 //! quote git's own message and say what to check. URLs in messages and manifests have any
 //! password or token removed.
 
+mod fetch;
 pub mod git;
+mod local;
+mod select;
 pub mod source;
 pub mod sync;
 
@@ -114,7 +117,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    /// A git command failed; `message` is git's own (the `fatal:`/`error:` line).
+    /// A clone or fetch failed, or the mirror could not be read; `message` says why.
     #[error("{op} failed: {message}; {hint}")]
     Git {
         op: String,
@@ -123,8 +126,9 @@ pub enum SyncError {
     },
     #[error("{op} did not finish within {secs} s and was stopped; check that the server is reachable and responsive, or raise the timeout")]
     Timeout { op: String, secs: u64 },
-    #[error("could not run git ({source}): quarry mirrors repositories with the git command; install git (Debian: apt-get install git) and make sure it is on PATH")]
-    GitNotFound { source: std::io::Error },
+    /// ssh URLs run the `ssh` command (the other transports are built in).
+    #[error("could not run ssh ({source}): ssh:// and user@host:path URLs need the ssh command (Debian: apt-get install openssh-client) on PATH; or use an https:// URL")]
+    SshNotFound { source: std::io::Error },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -148,53 +152,44 @@ impl SyncError {
         }
     }
 
-    pub(crate) fn git(op: &str, stderr: &str, git_dir: Option<&Path>) -> Self {
-        let lines: Vec<&str> = stderr
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        // git's diagnosis is the first `fatal:`/`error:` line; progress and hints are noise.
-        // A diagnosis may continue on untagged lines (`errno=Connection refused`).
-        let is_diagnosis = |l: &str| l.starts_with("fatal:") || l.starts_with("error:");
-        let message = match lines.iter().position(|l| is_diagnosis(l)) {
-            Some(i) => {
-                let continued = lines[i + 1..]
-                    .iter()
-                    .take_while(|l| !is_diagnosis(l) && !l.starts_with("hint:"))
-                    .take(2);
-                std::iter::once(&lines[i])
-                    .chain(continued)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }
-            None => lines
-                .last()
-                .map_or("git exited with an error and printed nothing", |l| l)
-                .to_string(),
-        };
-        let message = redact_in_text(&message);
-        let network = op.starts_with("git clone") || op.starts_with("git fetch");
-        let hint = if network {
-            "check the URL and that the server is reachable; for a private repository, git must \
-             authenticate without a prompt (an ssh key, or a credential helper)"
-                .to_string()
-        } else {
-            match git_dir {
-                Some(dir) => format!(
-                    "the mirror {} may be damaged: delete it and the next sync clones it again",
-                    dir.display()
-                ),
-                None => "check that git works (git --version)".to_string(),
-            }
-        };
+    /// A clone or fetch failed: `message` says why, `hint` what to check.
+    pub(crate) fn remote(op: &str, message: &str) -> Self {
         SyncError::Git {
             op: op.to_string(),
-            message,
-            hint,
+            message: redact_in_text(message),
+            hint: "check the URL and that the server is reachable; for a private repository, \
+                   give the credentials in the URL (https://user:token@host/...), a credential \
+                   helper, or an ssh key"
+                .to_string(),
         }
     }
+
+    /// Reading or writing the mirror itself failed.
+    pub(crate) fn mirror(op: &str, message: impl std::fmt::Display, git_dir: &Path) -> Self {
+        SyncError::Git {
+            op: op.to_string(),
+            message: redact_in_text(&message.to_string()),
+            hint: format!(
+                "the mirror {} may be damaged: delete it and the next sync clones it again",
+                git_dir.display()
+            ),
+        }
+    }
+}
+
+/// An error and its sources on one line: gix nests the cause (`Connection refused`) a few
+/// levels below its summary.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// A URL for messages and manifests: `https://user:token@host/x` becomes
@@ -223,7 +218,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Redacts every URL in a line of git output.
+/// Redacts every URL in a message.
 fn redact_in_text(text: &str) -> String {
     text.split(' ')
         .map(|w| {
@@ -258,20 +253,6 @@ mod tests {
         assert_eq!(
             redact_in_text("fatal: unable to access 'https://a:b@h/x/': boom"),
             "fatal: unable to access 'https://a@h/x/': boom"
-        );
-    }
-
-    #[test]
-    fn git_error_message() {
-        let e = SyncError::git(
-            "git clone of git://h/x",
-            "Cloning into bare repository...\nfatal: unable to connect to h:\nh[0: 10.0.0.1]: errno=Connection refused\n\nfatal: other\n",
-            None,
-        );
-        let text = e.to_string();
-        assert!(
-            text.starts_with("git clone of git://h/x failed: fatal: unable to connect to h: h[0: 10.0.0.1]: errno=Connection refused; check the URL"),
-            "{text}"
         );
     }
 }

@@ -439,10 +439,13 @@ fn failing_urls_give_clear_errors() {
     );
     let closed = free_port();
     let cases = [
-        (daemon.url("missing.git"), "no such repository"),
+        (
+            daemon.url("missing.git"),
+            "no such repository: /missing.git",
+        ),
         (
             format!("git://127.0.0.1:{closed}/x.git"),
-            "unable to connect to 127.0.0.1: 127.0.0.1[0: 127.0.0.1]: errno=Connection refused",
+            "Connection refused",
         ),
         (
             tmp.path().join("nowhere").display().to_string(),
@@ -450,7 +453,7 @@ fn failing_urls_give_clear_errors() {
         ),
         (
             format!("http://127.0.0.1:{closed}/x.git"),
-            "Couldn't connect to server",
+            "Connection refused",
         ),
     ];
     for (url, git_says) in cases {
@@ -465,7 +468,7 @@ fn failing_urls_give_clear_errors() {
         let text = err.to_string();
         assert!(matches!(err, SyncError::Git { .. }), "{text}");
         assert!(
-            text.starts_with(&format!("git clone of {url} failed: fatal: ")),
+            text.starts_with(&format!("git clone of {url} failed: ")),
             "{text}"
         );
         assert!(text.contains(git_says), "{text}");
