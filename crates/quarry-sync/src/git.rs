@@ -14,6 +14,8 @@ pub use crate::select::glob_match;
 /// The refspecs every mirror fetches: branches and tags, each to the same name, forced so that
 /// rewritten history is followed; refs the remote deleted are deleted too.
 pub(crate) const REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
+/// Above this many packs a mirror is cloned again (see [`Mirror::open_or_clone`]).
+pub const MAX_PACKS: usize = 50;
 /// Where the git CLI version of quarry recorded the remote's HEAD; removed when seen.
 const OLD_REMOTE_HEAD: &str = "refs/quarry/remote-head";
 
@@ -122,6 +124,8 @@ impl Mirror {
     /// Opens the mirror in `dir`, or clones `url` (a URL git understands, `file://` or a local
     /// path) into it. An existing mirror is not fetched; call [`Mirror::fetch`]. If its remote
     /// URL differs from `url`, the URL is updated and the next fetch follows the new remote.
+    /// A mirror of a remote with more than [`MAX_PACKS`] packs is cloned again (and then
+    /// [`Mirror::was_cloned`]).
     pub fn open_or_clone(url: &str, dir: &Path) -> Result<Mirror, SyncError> {
         Mirror::open_or_clone_with(url, dir, &GitOptions::default())
     }
@@ -148,6 +152,11 @@ impl Mirror {
                 })
                 .map_err(|e| SyncError::mirror("updating the mirror's remote URL", e, dir))?;
             }
+            // gix has no gc: past MAX_PACKS packs a fresh clone (one pack) replaces the mirror.
+            // Should the clone fail, the old mirror stays and is fetched as usual.
+            if local_path(&url).is_none() && pack_count(dir) > MAX_PACKS {
+                mirror.cloned = mirror.clone_into_place().is_ok();
+            }
             return Ok(mirror);
         }
         if dir.exists() && std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
@@ -156,8 +165,15 @@ impl Mirror {
                 dir.display()
             )));
         }
-        // Clone into a temporary directory and rename it into place, so that an interrupted
-        // clone never leaves a half-filled mirror behind.
+        mirror.clone_into_place()?;
+        mirror.cloned = true;
+        Ok(mirror)
+    }
+
+    /// Clones into a temporary directory and renames it into place (replacing any mirror there),
+    /// so that an interrupted clone never leaves a half-filled mirror behind.
+    fn clone_into_place(&mut self) -> Result<(), SyncError> {
+        let dir = self.dir.clone();
         let file_name = dir
             .file_name()
             .map_or_else(|| "mirror".into(), |n| n.to_string_lossy().into_owned());
@@ -166,6 +182,7 @@ impl Mirror {
         if let Some(parent) = tmp.parent() {
             std::fs::create_dir_all(parent).map_err(|e| SyncError::io(parent, e))?;
         }
+        let url = self.url.clone();
         let result = (|| {
             gix::init_bare(&tmp)
                 .map_err(|e| SyncError::mirror("creating the mirror", error_chain(&e), &tmp))?;
@@ -182,17 +199,21 @@ impl Mirror {
                 Ok(())
             })
             .map_err(|e| SyncError::mirror("configuring the mirror", e, &tmp))?;
-            mirror.dir = tmp.clone();
-            mirror.fetch_refs("git clone")?;
-            std::fs::rename(&tmp, dir).map_err(|e| SyncError::io(dir, e))
+            self.dir = tmp.clone();
+            self.fetch_refs("git clone")?;
+            if dir.exists() {
+                let old = dir.with_file_name(format!("{file_name}.old-tmp"));
+                let _ = std::fs::remove_dir_all(&old);
+                std::fs::rename(&dir, &old).map_err(|e| SyncError::io(&dir, e))?;
+                let _ = std::fs::remove_dir_all(&old);
+            }
+            std::fs::rename(&tmp, &dir).map_err(|e| SyncError::io(&dir, e))
         })();
-        mirror.dir = dir.to_owned();
+        self.dir = dir;
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&tmp);
         }
-        result?;
-        mirror.cloned = true;
-        Ok(mirror)
+        result
     }
 
     pub fn dir(&self) -> &Path {
@@ -382,6 +403,14 @@ fn edit_config(
     let lock = git_dir.join("config.lock");
     std::fs::write(&lock, bytes).map_err(|e| format!("{}: {e}", lock.display()))?;
     std::fs::rename(&lock, &path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn pack_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("objects").join("pack")).map_or(0, |d| {
+        d.filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".pack"))
+            .count()
+    })
 }
 
 /// The directory of a local repository URL (`file://` or a path), copied rather than fetched.

@@ -715,3 +715,30 @@ fn sync_needs_no_git_on_path() {
         run_child(&bare_path, "local", &commit, &marker);
     }
 }
+
+#[test]
+fn a_mirror_with_many_packs_is_cloned_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let served = tmp.path().join("served");
+    let src = SourceRepo::init(&served.join("p.git"));
+    src.write("a.txt", "a\n");
+    src.commit("a");
+    let daemon = GitDaemon::start(&served);
+    let (data, mirrors) = (
+        DataDir::new(tmp.path().join("data")),
+        tmp.path().join("mirrors"),
+    );
+    let spec = spec("p", &daemon.url("p.git"), &[], &[]);
+    assert!(sync(&data, &mirrors, &spec).cloned);
+    // Stand-ins for the packs of many fetches (no index: gix ignores them when reading).
+    let packs = mirrors.join("p.git/objects/pack");
+    for i in 0..=quarry_sync::git::MAX_PACKS {
+        std::fs::write(packs.join(format!("pack-{i:040}.pack")), "").unwrap();
+    }
+    let report = sync(&data, &mirrors, &spec);
+    assert!(report.cloned);
+    assert_eq!(report.unchanged, ["main"]);
+    let left = std::fs::read_dir(&packs).unwrap().count();
+    assert!(left <= 3, "{left} files in {}", packs.display());
+    assert!(!sync(&data, &mirrors, &spec).cloned);
+}
