@@ -659,6 +659,17 @@ fn sync_needs_no_git_on_path() {
         let marker = std::env::var("QUARRY_TEST_NO_GIT_MARKER").unwrap();
         let docs = indexed_docs(&data, "nogit", "main");
         assert_eq!(docs[0].content, marker.as_bytes());
+        // ssh is the one transport that runs a program; without it, the error says so.
+        let ssh = spec("nossh", "ssh://git@127.0.0.1:1/x.git", &[], &[]);
+        let err = sync_repository(
+            &data,
+            &dir.join("mirrors"),
+            &ssh,
+            &IndexOptions::default(),
+            &NoProgress,
+        )
+        .unwrap_err();
+        assert!(matches!(err, SyncError::SshNotFound { .. }), "{err}");
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
