@@ -1,27 +1,32 @@
-//! Bare git mirrors on disk, driven through the `git` command.
+//! Bare git mirrors on disk, kept with gix (no `git` command needed).
 
-use crate::{redact_url, SyncError};
-use std::io::Read;
-use std::os::unix::process::CommandExt;
+use crate::select::pick_default_branch;
+use crate::{error_chain, redact_url, SyncError};
+use gix::bstr::{BString, ByteSlice};
+use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
+use gix::refs::Target;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+pub use crate::select::glob_match;
 
 /// The refspecs every mirror fetches: branches and tags, each to the same name, forced so that
-/// rewritten history is followed; `--prune` deletes what the remote deleted.
-const REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
-/// Where a fetch records the commit of the remote's HEAD, to notice a changed default branch
-/// without listing every ref of the remote (see [`Mirror::fetch`]).
-const REMOTE_HEAD: &str = "refs/quarry/remote-head";
+/// rewritten history is followed; refs the remote deleted are deleted too.
+pub(crate) const REFSPECS: [&str; 2] = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
+/// Above this many packs a mirror is cloned again (see [`Mirror::open_or_clone`]).
+pub const MAX_PACKS: usize = 50;
+/// Where the git CLI version of quarry recorded the remote's HEAD; removed when seen.
+const OLD_REMOTE_HEAD: &str = "refs/quarry/remote-head";
 
-/// How git is run for network operations.
+/// Limits on network operations.
 #[derive(Clone, Debug)]
 pub struct GitOptions {
-    /// A clone or fetch still running after this long is stopped (its whole process group) and
-    /// reported as [`SyncError::Timeout`].
+    /// A clone or fetch still running after this long is stopped and reported as
+    /// [`SyncError::Timeout`].
     pub timeout: Duration,
-    /// Over HTTP(S), a transfer slower than 1 KiB/s for this long is aborted by git itself
-    /// (`http.lowSpeedLimit`/`http.lowSpeedTime`), long before `timeout` for a dead server.
+    /// Over git://, a server silent for this long is taken as dead, long before `timeout`.
+    /// (Over HTTP(S) only `timeout` applies: reqwest's blocking client has no idle timeout.)
     pub low_speed_time: Duration,
 }
 
@@ -61,10 +66,66 @@ pub struct Mirror {
     cloned: bool,
 }
 
+/// A branch or tag as the remote listed it (full name), and what the remote's HEAD names.
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    pub refs: Vec<RemoteRef>,
+    pub head: Option<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct RemoteRef {
+    pub name: BString,
+    pub id: gix::ObjectId,
+}
+
+impl Listing {
+    pub(crate) fn from_remote(refs: &[gix::protocol::handshake::Ref]) -> Listing {
+        use gix::protocol::handshake::Ref;
+        let mut listing = Listing::default();
+        for r in refs {
+            // The id the ref itself holds (a tag object for an annotated tag), as stored.
+            let (name, id) = match r {
+                Ref::Symbolic {
+                    full_ref_name,
+                    target,
+                    ..
+                } if full_ref_name == "HEAD" => {
+                    listing.head = Some(target.to_string());
+                    continue;
+                }
+                Ref::Direct {
+                    full_ref_name,
+                    object,
+                } => (full_ref_name, object),
+                Ref::Peeled {
+                    full_ref_name, tag, ..
+                } => (full_ref_name, tag),
+                Ref::Symbolic {
+                    full_ref_name,
+                    tag,
+                    object,
+                    ..
+                } => (full_ref_name, tag.as_ref().unwrap_or(object)),
+                Ref::Unborn { .. } => continue,
+            };
+            if name.starts_with(b"refs/heads/") || name.starts_with(b"refs/tags/") {
+                listing.refs.push(RemoteRef {
+                    name: name.clone(),
+                    id: *id,
+                });
+            }
+        }
+        listing
+    }
+}
+
 impl Mirror {
     /// Opens the mirror in `dir`, or clones `url` (a URL git understands, `file://` or a local
     /// path) into it. An existing mirror is not fetched; call [`Mirror::fetch`]. If its remote
     /// URL differs from `url`, the URL is updated and the next fetch follows the new remote.
+    /// A mirror of a remote with more than [`MAX_PACKS`] packs is cloned again (and then
+    /// [`Mirror::was_cloned`]).
     pub fn open_or_clone(url: &str, dir: &Path) -> Result<Mirror, SyncError> {
         Mirror::open_or_clone_with(url, dir, &GitOptions::default())
     }
@@ -82,20 +143,19 @@ impl Mirror {
             cloned: false,
         };
         if dir.join("HEAD").is_file() && dir.join("objects").is_dir() {
-            let current = git_output(
-                Some(dir),
-                &["config", "--get", "remote.origin.url"],
-                "reading the mirror's remote URL",
-                None,
-            )
-            .unwrap_or_default();
-            if current.trim_end() != url {
-                git_output(
-                    Some(dir),
-                    &["config", "remote.origin.url", &url],
-                    "updating the mirror's remote URL",
-                    None,
-                )?;
+            let repo = mirror.open()?;
+            let current = repo.config_snapshot().string("remote.origin.url");
+            if current.as_deref().map(|c| c.as_bytes()) != Some(url.as_bytes()) {
+                edit_config(dir, |c| {
+                    c.set_raw_value_by("remote", Some("origin".into()), "url", url.as_str())
+                        .map(drop)
+                })
+                .map_err(|e| SyncError::mirror("updating the mirror's remote URL", e, dir))?;
+            }
+            // gix has no gc: past MAX_PACKS packs a fresh clone (one pack) replaces the mirror.
+            // Should the clone fail, the old mirror stays and is fetched as usual.
+            if local_path(&url).is_none() && pack_count(dir) > MAX_PACKS {
+                mirror.cloned = mirror.clone_into_place().is_ok();
             }
             return Ok(mirror);
         }
@@ -105,8 +165,15 @@ impl Mirror {
                 dir.display()
             )));
         }
-        // Clone into a temporary directory and rename it into place, so that an interrupted
-        // clone never leaves a half-filled mirror behind.
+        mirror.clone_into_place()?;
+        mirror.cloned = true;
+        Ok(mirror)
+    }
+
+    /// Clones into a temporary directory and renames it into place (replacing any mirror there),
+    /// so that an interrupted clone never leaves a half-filled mirror behind.
+    fn clone_into_place(&mut self) -> Result<(), SyncError> {
+        let dir = self.dir.clone();
         let file_name = dir
             .file_name()
             .map_or_else(|| "mirror".into(), |n| n.to_string_lossy().into_owned());
@@ -115,45 +182,38 @@ impl Mirror {
         if let Some(parent) = tmp.parent() {
             std::fs::create_dir_all(parent).map_err(|e| SyncError::io(parent, e))?;
         }
+        let url = self.url.clone();
         let result = (|| {
-            let tmp_str = tmp.to_string_lossy();
-            git_output(
-                None,
-                &[
-                    "-c",
-                    "init.defaultBranch=main",
-                    "init",
-                    "--bare",
-                    "--quiet",
-                    &tmp_str,
-                ],
-                "creating the mirror",
-                None,
-            )?;
-            for args in [
-                &["config", "remote.origin.url", &url][..],
-                &["config", "remote.origin.fetch", REFSPECS[0]],
-                &["config", "--add", "remote.origin.fetch", REFSPECS[1]],
-                &["config", "remote.origin.tagOpt", "--no-tags"],
-                // A mirror is written by sync only; no background gc racing with readers.
-                &["config", "gc.autoDetach", "false"],
-                &["config", "maintenance.autoDetach", "false"],
-            ] {
-                git_output(Some(&tmp), args, "configuring the mirror", None)?;
+            gix::init_bare(&tmp)
+                .map_err(|e| SyncError::mirror("creating the mirror", error_chain(&e), &tmp))?;
+            // The remote in the config is for people inspecting the mirror with git; fetches
+            // use the URL they are given.
+            edit_config(&tmp, |c| {
+                c.set_raw_value_by("remote", Some("origin".into()), "url", url.as_str())?;
+                let mut remote = c.section_mut_or_create_new("remote", Some("origin".into()))?;
+                for spec in REFSPECS {
+                    remote.push("fetch", Some(spec.into()))?;
+                }
+                remote.push("tagOpt", Some("--no-tags".into()))?;
+                c.set_raw_value_by("gc", None, "autoDetach", "false")?;
+                Ok(())
+            })
+            .map_err(|e| SyncError::mirror("configuring the mirror", e, &tmp))?;
+            self.dir = tmp.clone();
+            self.fetch_refs("git clone")?;
+            if dir.exists() {
+                let old = dir.with_file_name(format!("{file_name}.old-tmp"));
+                let _ = std::fs::remove_dir_all(&old);
+                std::fs::rename(&dir, &old).map_err(|e| SyncError::io(&dir, e))?;
+                let _ = std::fs::remove_dir_all(&old);
             }
-            mirror.dir = tmp.clone();
-            mirror.fetch_refs("git clone")?;
-            // A fresh mirror always asks the remote for its HEAD symref.
-            mirror.update_head_from_remote("git clone")?;
-            std::fs::rename(&tmp, dir).map_err(|e| SyncError::io(dir, e))
+            std::fs::rename(&tmp, &dir).map_err(|e| SyncError::io(&dir, e))
         })();
-        mirror.dir = dir.to_owned();
+        self.dir = dir;
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&tmp);
         }
-        result?;
-        mirror.cloned = true;
-        Ok(mirror)
+        result
     }
 
     pub fn dir(&self) -> &Path {
@@ -170,156 +230,118 @@ impl Mirror {
         self.cloned
     }
 
-    /// Fetches the remote's branches and tags, deleting the ones it no longer has, and moves
-    /// `HEAD` when the remote's default branch changed.
-    ///
-    /// The remote's HEAD symref is only visible in a full ref listing (`git ls-remote`
-    /// requests every ref, pull request refs included), so the fetch also records the commit
-    /// of the remote's HEAD, and the mirror asks for the symref only when that commit is not
-    /// the commit of its own default branch.
+    /// Fetches the remote's branches and tags, deleting the ones it no longer has, and points
+    /// `HEAD` at the remote's default branch (its HEAD symref comes with the ref listing).
     pub fn fetch(&self) -> Result<(), SyncError> {
-        self.fetch_refs("git fetch")?;
-        let remote_head = self.rev_parse(REMOTE_HEAD);
-        let local_head = self.rev_parse("HEAD");
-        if remote_head.is_none() || remote_head != local_head {
-            self.update_head_from_remote("git fetch")?;
-        }
-        Ok(())
+        self.fetch_refs("git fetch")
     }
 
     fn fetch_refs(&self, what: &str) -> Result<(), SyncError> {
         let op = format!("{what} of {}", redact_url(&self.url));
-        let low_speed = format!("http.lowSpeedTime={}", self.opts.low_speed_time.as_secs());
-        let mut args = vec![
-            "-c",
-            "http.lowSpeedLimit=1024",
-            "-c",
-            &low_speed,
-            "-c",
-            "gc.autoDetach=false",
-            "-c",
-            "maintenance.autoDetach=false",
-            "fetch",
-            "--quiet",
-            "--prune",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--no-recurse-submodules",
-            "origin",
-        ];
-        args.extend(REFSPECS);
-        let head_refspec = format!("+HEAD:{REMOTE_HEAD}");
-        args.push(&head_refspec);
-        match git_output(Some(&self.dir), &args, &op, Some(self.opts.timeout)) {
-            Ok(_) => Ok(()),
-            // An empty remote has no HEAD to fetch.
-            Err(SyncError::Git { message, .. })
-                if message.contains("couldn't find remote ref HEAD") =>
-            {
-                args.pop();
-                git_output(Some(&self.dir), &args, &op, Some(self.opts.timeout))?;
-                let _ = git_output(
-                    Some(&self.dir),
-                    &["update-ref", "-d", REMOTE_HEAD],
-                    "updating the mirror",
-                    None,
-                );
-                Ok(())
+        let repo = self.open()?;
+        let listing = match local_path(&self.url) {
+            Some(path) => {
+                let listing = crate::local::fetch(&repo, &path, &op)?;
+                let repo = self.open()?;
+                let edits = listing.refs.iter().map(|r| RefEdit {
+                    change: Change::Update {
+                        log: LogChange::default(),
+                        expected: PreviousValue::Any,
+                        new: Target::Object(r.id),
+                    },
+                    name: r.name.clone().try_into().expect("a valid ref name"),
+                    deref: false,
+                });
+                repo.edit_references(edits)
+                    .map_err(|e| SyncError::mirror(&op, error_chain(&e), &self.dir))?;
+                listing
             }
-            Err(e) => Err(e),
-        }
+            None => crate::fetch::fetch(&repo, &self.url, &self.opts, &op)?,
+        };
+        self.prune_and_set_head(&listing)
+            .map_err(|e| SyncError::mirror(&format!("{op} (updating refs)"), e, &self.dir))
     }
 
-    /// Points `HEAD` at the branch the remote's `HEAD` names (`git ls-remote --symref`).
-    fn update_head_from_remote(&self, what: &str) -> Result<(), SyncError> {
-        let op = format!(
-            "{what} of {} (reading its default branch)",
-            redact_url(&self.url)
-        );
-        let out = git_output(
-            Some(&self.dir),
-            &["ls-remote", "--symref", "origin", "HEAD"],
-            &op,
-            Some(self.opts.timeout),
-        )?;
-        let target = out.lines().find_map(|l| {
-            let (r, name) = l.strip_prefix("ref: ")?.split_once('\t')?;
-            (name == "HEAD").then_some(r)
-        });
-        if let Some(target) = target.filter(|t| t.starts_with("refs/heads/")) {
-            git_output(
-                Some(&self.dir),
-                &["symbolic-ref", "HEAD", target],
-                "updating the mirror's HEAD",
-                None,
-            )?;
+    /// Deletes the branches and tags the remote no longer has, and moves `HEAD`.
+    fn prune_and_set_head(&self, listing: &Listing) -> Result<(), String> {
+        let repo = self.open().map_err(|e| e.to_string())?;
+        let listed: HashSet<&[u8]> = listing.refs.iter().map(|r| r.name.as_bytes()).collect();
+        let mut edits = Vec::new();
+        let platform = repo.references().map_err(|e| error_chain(&e))?;
+        let ours = platform
+            .prefixed("refs/heads/")
+            .and_then(|h| Ok(h.chain(platform.prefixed("refs/tags/")?)))
+            .map_err(|e| error_chain(&e))?;
+        for r in ours.chain(
+            platform
+                .prefixed(OLD_REMOTE_HEAD)
+                .map_err(|e| error_chain(&e))?,
+        ) {
+            let r = r.map_err(|e| error_chain(&e))?;
+            if !listed.contains(r.name().as_bstr().as_bytes()) {
+                edits.push(delete(r.name().to_owned()));
+            }
+        }
+        if let Some(head) = listing
+            .head
+            .as_deref()
+            .filter(|h| h.starts_with("refs/heads/"))
+        {
+            let current = repo.head_name().map_err(|e| error_chain(&e))?;
+            if current.as_ref().map(|c| c.as_bstr()) != Some(head.as_bytes().as_bstr()) {
+                edits.push(RefEdit {
+                    change: Change::Update {
+                        log: LogChange::default(),
+                        expected: PreviousValue::Any,
+                        new: Target::Symbolic(head.try_into().map_err(|e| format!("{e}"))?),
+                    },
+                    name: "HEAD".try_into().expect("valid"),
+                    deref: false,
+                });
+            }
+        }
+        if !edits.is_empty() {
+            repo.edit_references(edits).map_err(|e| error_chain(&e))?;
         }
         Ok(())
     }
 
-    fn rev_parse(&self, rev: &str) -> Option<String> {
-        git_output(
-            Some(&self.dir),
-            &[
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                &format!("{rev}^{{commit}}"),
-            ],
-            "resolving a revision",
-            None,
-        )
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+    fn open(&self) -> Result<gix::Repository, SyncError> {
+        gix::open(&self.dir)
+            .map_err(|e| SyncError::mirror("opening the mirror", error_chain(&e), &self.dir))
     }
 
-    /// Every branch and tag, sorted by name (a branch before a tag of the same name). Tags that do not lead to a commit (tags
-    /// of trees or blobs) are left out.
+    /// Every branch and tag, sorted by name (a branch before a tag of the same name). Tags that
+    /// do not lead to a commit (tags of trees or blobs) are left out.
     pub fn refs(&self) -> Result<Vec<GitRef>, SyncError> {
-        let out = git_output(
-            Some(&self.dir),
-            &[
-                "for-each-ref",
-                "--format=%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)",
-                "refs/heads",
-                "refs/tags",
-            ],
-            "listing the mirror's refs",
-            None,
-        )?;
+        let fail = |e: &dyn std::fmt::Display| {
+            SyncError::mirror("listing the mirror's refs", e, &self.dir)
+        };
+        let repo = self.open()?;
+        let platform = repo.references().map_err(|e| fail(&error_chain(&e)))?;
         let mut refs = Vec::new();
-        for line in out.lines() {
-            let mut parts = line.splitn(5, ' ');
-            let (Some(oid), Some(kind), Some(peeled), Some(peeled_kind), Some(name)) = (
-                parts.next(),
-                parts.next(),
-                parts.next(),
-                parts.next(),
-                parts.next(),
-            ) else {
-                continue;
-            };
-            let (short, ref_kind) = if let Some(b) = name.strip_prefix("refs/heads/") {
-                (b, RefKind::Branch)
-            } else if let Some(t) = name.strip_prefix("refs/tags/") {
-                (t, RefKind::Tag)
-            } else {
-                continue;
-            };
-            let commit = match (kind, peeled_kind) {
-                ("commit", _) => Some(oid.to_string()),
-                ("tag", "commit") => Some(peeled.to_string()),
-                // A tag of a tag: let git peel it all the way.
-                ("tag", "tag") => self.rev_parse(name),
-                _ => None,
-            };
-            if let Some(commit) = commit {
-                refs.push(GitRef {
-                    name: short.to_string(),
-                    kind: ref_kind,
-                    commit,
-                });
+        for (prefix, kind) in [
+            ("refs/heads/", RefKind::Branch),
+            ("refs/tags/", RefKind::Tag),
+        ] {
+            let iter = platform
+                .prefixed(prefix)
+                .map_err(|e| fail(&error_chain(&e)))?;
+            for r in iter {
+                let mut r = r.map_err(|e| fail(&error_chain(&e)))?;
+                let name = r.name().as_bstr().to_string();
+                // Peels symbolic refs and (chains of) annotated tags.
+                let Ok(id) = r.peel_to_id() else { continue };
+                let is_commit = repo
+                    .find_header(id)
+                    .is_ok_and(|h| h.kind() == gix::object::Kind::Commit);
+                if is_commit {
+                    refs.push(GitRef {
+                        name: name[prefix.len()..].to_string(),
+                        kind,
+                        commit: id.to_string(),
+                    });
+                }
             }
         }
         refs.sort();
@@ -331,18 +353,12 @@ impl Mirror {
     /// branch by name stands in. `None` for a repository without branches.
     pub fn default_branch(&self) -> Result<Option<String>, SyncError> {
         let refs = self.refs()?;
-        let head = git_output(
-            Some(&self.dir),
-            &["symbolic-ref", "--quiet", "HEAD"],
-            "reading the mirror's HEAD",
-            None,
-        )
-        .ok();
+        let head = self.open()?.head_name().ok().flatten();
         let head = head
-            .as_deref()
-            .map(str::trim)
-            .and_then(|h| h.strip_prefix("refs/heads/"));
-        Ok(pick_default_branch(head, &refs))
+            .as_ref()
+            .map(|h| h.as_bstr().to_string())
+            .and_then(|h| h.strip_prefix("refs/heads/").map(str::to_string));
+        Ok(pick_default_branch(head.as_deref(), &refs))
     }
 
     /// The branches matching any of `branch_globs` and the tags matching any of `tag_globs`
@@ -353,68 +369,56 @@ impl Mirror {
         branch_globs: &[String],
         tag_globs: &[String],
     ) -> Result<Vec<GitRef>, SyncError> {
-        Ok(filter_refs(self.refs()?, branch_globs, tag_globs))
+        Ok(crate::select::filter_refs(
+            self.refs()?,
+            branch_globs,
+            tag_globs,
+        ))
     }
 }
 
-pub(crate) fn pick_default_branch(head: Option<&str>, refs: &[GitRef]) -> Option<String> {
-    let branch = |n: &str| {
-        refs.iter()
-            .any(|r| r.kind == RefKind::Branch && r.name == n)
-    };
-    head.filter(|h| branch(h))
-        .or(["main", "master"].into_iter().find(|n| branch(n)))
-        .map(str::to_string)
-        .or_else(|| {
-            refs.iter()
-                .find(|r| r.kind == RefKind::Branch)
-                .map(|r| r.name.clone())
-        })
-}
-
-pub(crate) fn filter_refs(
-    refs: Vec<GitRef>,
-    branch_globs: &[String],
-    tag_globs: &[String],
-) -> Vec<GitRef> {
-    let matches = |globs: &[String], prefix: &str, name: &str| {
-        globs.iter().any(|g| {
-            let g = g.trim();
-            glob_match(g.strip_prefix(prefix).unwrap_or(g), name)
-        })
-    };
-    refs.into_iter()
-        .filter(|r| match r.kind {
-            RefKind::Branch => matches(branch_globs, "refs/heads/", &r.name),
-            RefKind::Tag => matches(tag_globs, "refs/tags/", &r.name),
-        })
-        .collect()
-}
-
-/// Simple glob matching on ref names: `*` matches any run of characters, `/` included (as in
-/// git refspecs: `release/*` matches `release/1.0` and `release/1.0/rc1`), `?` matches one
-/// character, anything else matches itself.
-pub fn glob_match(pattern: &str, name: &str) -> bool {
-    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
-    // Iterative matching with backtracking to the last `*`: linear in practice.
-    let (mut pi, mut ni) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == n[ni])) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ni));
-            pi += 1;
-        } else if let Some((sp, sn)) = star {
-            pi = sp + 1;
-            ni = sn + 1;
-            star = Some((sp, sn + 1));
-        } else {
-            return false;
-        }
+fn delete(name: gix::refs::FullName) -> RefEdit {
+    RefEdit {
+        change: Change::Delete {
+            expected: PreviousValue::Any,
+            log: RefLog::AndReference,
+        },
+        name,
+        deref: false,
     }
-    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Edits the repository's config file in place (through a lock file, as git does).
+fn edit_config(
+    git_dir: &Path,
+    edit: impl FnOnce(&mut gix::config::File) -> Result<(), gix::Error>,
+) -> Result<(), String> {
+    let path = git_dir.join("config");
+    let mut file =
+        gix::config::File::from_path_no_includes(path.clone(), gix::config::Source::Local)
+            .map_err(|e| error_chain(&e))?;
+    edit(&mut file).map_err(|e| error_chain(&e))?;
+    let mut bytes = Vec::new();
+    file.write_to(&mut bytes).map_err(|e| e.to_string())?;
+    let lock = git_dir.join("config.lock");
+    std::fs::write(&lock, bytes).map_err(|e| format!("{}: {e}", lock.display()))?;
+    std::fs::rename(&lock, &path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn pack_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("objects").join("pack")).map_or(0, |d| {
+        d.filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".pack"))
+            .count()
+    })
+}
+
+/// The directory of a local repository URL (`file://` or a path), copied rather than fetched.
+fn local_path(url: &str) -> Option<PathBuf> {
+    if let Some(rest) = url.strip_prefix("file://") {
+        return Some(PathBuf::from(rest));
+    }
+    (!url.contains("://") && url.starts_with('/')).then(|| PathBuf::from(url))
 }
 
 /// A local path becomes absolute (git would resolve it against its working directory, which
@@ -432,188 +436,9 @@ fn absolute_local_url(url: &str) -> String {
     std::path::absolute(url).map_or_else(|_| url.to_string(), |p| p.display().to_string())
 }
 
-/// A `git` command with the environment a server needs: no prompts (a missing credential is
-/// an error, not a hang), git's own messages in English (they are matched and shown), and
-/// nothing inherited that would point git at another repository.
-pub(crate) fn git_command(git_dir: Option<&Path>) -> Command {
-    let mut cmd = Command::new("git");
-    if let Some(dir) = git_dir {
-        cmd.arg("--git-dir").arg(dir);
-    }
-    cmd.env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_ASKPASS", "")
-        .env("SSH_ASKPASS", "")
-        .env("SSH_ASKPASS_REQUIRE", "never")
-        .env("GCM_INTERACTIVE", "never")
-        .env("LC_ALL", "C")
-        .env("LANGUAGE", "C");
-    for var in [
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_COMMON_DIR",
-        "GIT_NAMESPACE",
-        "GIT_PREFIX",
-        "GIT_QUARANTINE_PATH",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.stdin(Stdio::null());
-    // A new session: git and its helpers (ssh, git-remote-https) have no controlling terminal
-    // to prompt on, and form one process group that a timeout can stop as a whole.
-    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    cmd
-}
-
-/// Runs git and returns its standard output; a failure becomes [`SyncError::Git`] naming
-/// `op`, a `timeout` is enforced on the whole process group.
-pub(crate) fn git_output(
-    git_dir: Option<&Path>,
-    args: &[&str],
-    op: &str,
-    timeout: Option<Duration>,
-) -> Result<String, SyncError> {
-    let mut cmd = git_command(git_dir);
-    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let child = spawn_git(&mut cmd)?;
-    let (status, stdout, stderr) = wait_with_timeout(child, timeout, op)?;
-    if status.success() {
-        Ok(String::from_utf8_lossy(&stdout).into_owned())
-    } else {
-        let stderr = String::from_utf8_lossy(&stderr);
-        Err(SyncError::git(op, &stderr, git_dir))
-    }
-}
-
-pub(crate) fn spawn_git(cmd: &mut Command) -> Result<Child, SyncError> {
-    cmd.spawn()
-        .map_err(|source| SyncError::GitNotFound { source })
-}
-
-type Finished = (std::process::ExitStatus, Vec<u8>, Vec<u8>);
-
-fn wait_with_timeout(
-    mut child: Child,
-    timeout: Option<Duration>,
-    op: &str,
-) -> Result<Finished, SyncError> {
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut buf);
-            }
-            buf
-        })
-    };
-    let out = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let err = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(1);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => {}
-            Err(e) => return Err(SyncError::Invalid(format!("{op}: waiting for git: {e}"))),
-        }
-        if let Some(limit) = timeout {
-            if started.elapsed() > limit {
-                // The whole session: git, ssh, remote helpers, index-pack.
-                // SAFETY: plain syscall on the process group git leads (see `git_command`).
-                unsafe {
-                    libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
-                }
-                let _ = child.kill();
-                let _ = child.wait();
-                let _ = (out.join(), err.join());
-                return Err(SyncError::Timeout {
-                    op: op.to_string(),
-                    secs: limit.as_secs(),
-                });
-            }
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(50));
-    };
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
-    Ok((status, stdout, stderr))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("*", "main"));
-        assert!(glob_match("*", "release/1.0"));
-        assert!(glob_match("release/*", "release/1.0"));
-        assert!(glob_match("release/*", "release/1.0/rc1"));
-        assert!(!glob_match("release/*", "release"));
-        assert!(!glob_match("release/*", "prerelease/1"));
-        assert!(glob_match("main", "main"));
-        assert!(!glob_match("main", "main2"));
-        assert!(glob_match("v1.?", "v1.2"));
-        assert!(!glob_match("v1.?", "v1.22"));
-        assert!(glob_match("*-stable", "6.1-stable"));
-        assert!(glob_match("a*b*c", "aXbYbZc"));
-        assert!(!glob_match("a*b*c", "aXbYbZ"));
-        assert!(glob_match("", ""));
-        assert!(!glob_match("", "x"));
-    }
-
-    #[test]
-    fn full_ref_name_patterns() {
-        let refs = vec![
-            GitRef {
-                name: "release/1".into(),
-                kind: RefKind::Branch,
-                commit: "a".into(),
-            },
-            GitRef {
-                name: "v1".into(),
-                kind: RefKind::Tag,
-                commit: "a".into(),
-            },
-        ];
-        let got = filter_refs(refs.clone(), &["refs/heads/release/*".into()], &[]);
-        assert_eq!(got, refs[..1]);
-        let got = filter_refs(refs.clone(), &[], &["refs/tags/v*".into()]);
-        assert_eq!(got, refs[1..]);
-        assert!(filter_refs(refs, &[], &[]).is_empty());
-    }
-
-    #[test]
-    fn default_branch_fallbacks() {
-        let b = |n: &str| GitRef {
-            name: n.into(),
-            kind: RefKind::Branch,
-            commit: "a".into(),
-        };
-        let refs = vec![b("dev"), b("master"), b("trunk")];
-        assert_eq!(
-            pick_default_branch(Some("trunk"), &refs).as_deref(),
-            Some("trunk")
-        );
-        assert_eq!(
-            pick_default_branch(Some("gone"), &refs).as_deref(),
-            Some("master")
-        );
-        assert_eq!(
-            pick_default_branch(None, &refs[..1]).as_deref(),
-            Some("dev")
-        );
-        assert_eq!(pick_default_branch(Some("main"), &[]), None);
-    }
 
     #[test]
     fn local_paths_become_absolute() {

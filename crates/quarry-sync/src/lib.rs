@@ -5,25 +5,22 @@
 //!
 //! ```text
 //! MIRRORS/<escaped name>.git/       bare repository: refs/heads/*, refs/tags/* as the remote has
-//!                                   them, HEAD -> the remote's default branch,
-//!                                   refs/quarry/remote-head = the commit of the remote's HEAD
+//!                                   them, HEAD -> the remote's default branch
 //! MIRRORS/<escaped name>.lock       flock held while the repository syncs
 //! MIRRORS/<escaped name>.git.clone-tmp   a clone in progress (renamed into place when done)
 //! ```
 //! `<escaped name>` is the repository name escaped as in the data directory
-//! ([`quarry_index::store::escape_name`]). A mirror is `git init --bare` plus the refspecs
-//! `+refs/heads/*:refs/heads/*` and `+refs/tags/*:refs/tags/*` (a plain `git clone --bare`
-//! records no refspec, so later fetches would not update branches; `--mirror` would also copy
-//! `refs/pull/*` and the like), `tagOpt = --no-tags` (tags come from the refspec, tag
-//! auto-following would only add noise) and no detached gc. Every fetch is
-//! `git fetch --prune` with those refspecs, so deleted branches and tags disappear.
+//! ([`quarry_index::store::escape_name`]). A mirror is an ordinary bare repository (git can
+//! inspect and repair it) written by [gix](https://docs.rs/gix): its config names the remote
+//! with the refspecs `+refs/heads/*:refs/heads/*` and `+refs/tags/*:refs/tags/*` (forced, so
+//! rewritten history is followed; not `refs/pull/*` and the like) and `tagOpt = --no-tags`.
+//! Every fetch deletes the branches and tags the remote no longer lists.
 //!
 //! # Sync algorithm ([`sync_repository`])
 //!
 //! 1. Take the repository's lock; clone the mirror if it does not exist, else fetch. The
-//!    fetch also records the commit of the remote's `HEAD`; only if it is not the commit of the
-//!    mirror's default branch does the mirror ask for the `HEAD` symref (`git ls-remote
-//!    --symref`, which lists every ref of the remote, so it is not done on every sync).
+//!    ref listing that starts every fetch also names the branch of the remote's `HEAD`, and
+//!    the mirror's `HEAD` follows it.
 //! 2. Wanted refs: the default branch (always), the branches matching the spec's branch globs,
 //!    the tags matching its tag globs, annotated tags peeled to their commit. Each becomes its
 //!    own index (`Target{repo, branch: ref name, commit}`), so there is no cap on branches;
@@ -52,53 +49,51 @@
 //!   (`max_file_size`), remove the manifests (or the data) to force a re-index.
 //! - The default branch is followed when the remote's HEAD moves to a branch at another
 //!   commit; a switch between two branches at the same commit is seen once they diverge.
-//! - The `git` command must be installed (CI and packaging: Debian's `git`).
+//! - No `git` command is needed: gix speaks git://, smart HTTP(S) (reqwest with rustls) and
+//!   reads local repositories itself. Only ssh URLs run a program, `ssh`.
 //!
-//! # git CLI, not gix: the choice
+//! # gix, not the git CLI
 //!
-//! quarry runs the `git` command (git 2.47 here). It is the reference implementation of every
-//! transport (smart HTTP, ssh, git://, local paths) and honours the operator's git
-//! configuration: credential helpers, ssh keys and `core.sshCommand`, proxies,
-//! `url.*.insteadOf`, CA bundles; mirrors are ordinary repositories an operator can inspect
-//! and repair with git. gix would spare the server an installed git, but brings a large
-//! dependency tree, a blocking transport that needs its own timeouts, and the refspec
-//! pitfalls of bare clones; it was not measured here, because the CLI's cost is small where
-//! it matters (below): a sync that finds nothing new costs a fetch (tens of milliseconds)
-//! and a few local git calls, and indexing from the object store takes about as long as
-//! indexing the same files from a directory.
+//! quarry ships as one static binary in an image without a shell or shared libraries; git's
+//! HTTPS helper alone would need libcurl, a TLS library and more. gix does the network and
+//! object store work in-process:
 //!
-//! Measured with `examples/measure.rs` (release build; median of the runs, fastest in
-//! parentheses) on this 2-core machine while other jobs kept its load average at 8-10, so
-//! absolute times are inflated and noisy; each tree was committed to a packed bare repository
-//! served by path and by `git daemon`:
+//! - git:// over a socket quarry opens itself, with read and write timeouts
+//!   ([`GitOptions::low_speed_time`]) and a watchdog that shuts it down after
+//!   [`GitOptions::timeout`];
+//! - http(s):// with gix's blocking reqwest transport (rustls, the TLS stack the rest of quarry
+//!   uses), whose requests end after [`GitOptions::timeout`];
+//! - ssh through the `ssh` program, as git does ([`SyncError::SshNotFound`] without it);
+//! - local paths and `file://`: gix's file transport would run `git-upload-pack`, so the
+//!   source's pack files and loose objects are hard-linked (copied across file systems) into
+//!   the mirror, as `git clone` does for a local path, and its refs read directly.
 //!
-//! | step | bash-completion 2.11: 1,483 files, 1.4 MiB | cargo registry sources: 14,105 files, 207 MiB |
+//! No credential is ever prompted for: user and password (token) in an http(s) URL are used
+//! when the server asks, then credential helpers configured in git's config files (named
+//! helpers like `store` run `git credential-store`, which needs git; give a helper's path).
+//! URLs in messages and manifests have any password or token removed.
+//!
+//! gix has no `git gc`: each fetch that brings something adds a pack, and lookups slow down
+//! as packs pile up. A mirror with more than [`git::MAX_PACKS`] packs is cloned again (into
+//! the temporary directory, then swapped in), which leaves one pack.
+//!
+//! Measured with `examples/measure.rs` (release build, 3 runs, this 2-core machine, load
+//! about 1.5) on 11,921 files / 173 MB of crate sources in one commit (24 MiB pack), served
+//! by `git daemon` and as a local bare repository; the git CLI build is the commit before gix:
+//!
+//! | step | git CLI 2.47 | gix 0.90 |
 //! |---|---|---|
-//! | clone (mirror), plain path | 211 ms (155) | 3.6 s (2.6) |
-//! | clone (mirror), `git://` | 374 ms (257) | 2.8 s (2.7) |
-//! | fetch, nothing new | 112 ms (73) | 80 ms (70) |
-//! | list + read every file, object store (`ls-tree`, `cat-file --batch`) | 71 ms (32) | 1.09 s (1.06) |
-//! | list + read every file, directory | 28 ms (23) | 0.28 s (0.26) |
-//! | **index, object store** ([`GitSource`]) | **112 ms (92)** | **2.92 s (2.92)** |
-//! | **index, directory** (`DirSource`) | **89 ms (77)** | **2.83 s (2.75)** |
-//! | `sync_repository`, first (clone + index) | 563 ms | 6.0 s |
-//! | `sync_repository`, nothing new | 119 ms (94) | 144 ms (128) |
+//! | clone (mirror), `git://` | 1.07-1.20 s | 0.48-0.52 s |
+//! | clone (mirror), local path | 0.96-1.01 s | 2-3 ms (hard links) |
+//! | index the default branch ([`GitSource`]) | 1.05-1.50 s | 1.11-1.49 s |
+//! | `sync_repository`, first, `git://` | 2.40-2.72 s | 1.63-1.75 s |
+//! | `sync_repository`, nothing new, `git://` | 91-124 ms | 47-49 ms |
+//! | `sync_repository`, nothing new, local path | 38-41 ms | 2-3 ms |
 //!
-//! Reading blobs costs about 4x reading files (zlib and delta resolution in `git cat-file`),
-//! but each shard streams its blobs through its own `cat-file` while it builds, in parallel
-//! with the other shards, so a whole index from the object store is within 3-25% of one from
-//! a directory.
-//!
-//! # Running git
-//!
-//! Every git process runs without a terminal (its own session), with `GIT_TERMINAL_PROMPT=0`
-//! and no askpass program, so a missing credential fails instead of waiting for input;
-//! clones and fetches are stopped after [`GitOptions::timeout`] (the whole process group),
-//! and HTTP transfers slower than 1 KiB/s for [`GitOptions::low_speed_time`] abort. Errors
-//! quote git's own message and say what to check. URLs in messages and manifests have any
-//! password or token removed.
-
+mod fetch;
 pub mod git;
+mod local;
+mod select;
 pub mod source;
 pub mod sync;
 
@@ -114,7 +109,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    /// A git command failed; `message` is git's own (the `fatal:`/`error:` line).
+    /// A clone or fetch failed, or the mirror could not be read; `message` says why.
     #[error("{op} failed: {message}; {hint}")]
     Git {
         op: String,
@@ -123,8 +118,9 @@ pub enum SyncError {
     },
     #[error("{op} did not finish within {secs} s and was stopped; check that the server is reachable and responsive, or raise the timeout")]
     Timeout { op: String, secs: u64 },
-    #[error("could not run git ({source}): quarry mirrors repositories with the git command; install git (Debian: apt-get install git) and make sure it is on PATH")]
-    GitNotFound { source: std::io::Error },
+    /// ssh URLs run the `ssh` command (the other transports are built in).
+    #[error("could not run ssh ({source}): ssh:// and user@host:path URLs need the ssh command (Debian: apt-get install openssh-client) on PATH; or use an https:// URL")]
+    SshNotFound { source: std::io::Error },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -148,53 +144,44 @@ impl SyncError {
         }
     }
 
-    pub(crate) fn git(op: &str, stderr: &str, git_dir: Option<&Path>) -> Self {
-        let lines: Vec<&str> = stderr
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        // git's diagnosis is the first `fatal:`/`error:` line; progress and hints are noise.
-        // A diagnosis may continue on untagged lines (`errno=Connection refused`).
-        let is_diagnosis = |l: &str| l.starts_with("fatal:") || l.starts_with("error:");
-        let message = match lines.iter().position(|l| is_diagnosis(l)) {
-            Some(i) => {
-                let continued = lines[i + 1..]
-                    .iter()
-                    .take_while(|l| !is_diagnosis(l) && !l.starts_with("hint:"))
-                    .take(2);
-                std::iter::once(&lines[i])
-                    .chain(continued)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }
-            None => lines
-                .last()
-                .map_or("git exited with an error and printed nothing", |l| l)
-                .to_string(),
-        };
-        let message = redact_in_text(&message);
-        let network = op.starts_with("git clone") || op.starts_with("git fetch");
-        let hint = if network {
-            "check the URL and that the server is reachable; for a private repository, git must \
-             authenticate without a prompt (an ssh key, or a credential helper)"
-                .to_string()
-        } else {
-            match git_dir {
-                Some(dir) => format!(
-                    "the mirror {} may be damaged: delete it and the next sync clones it again",
-                    dir.display()
-                ),
-                None => "check that git works (git --version)".to_string(),
-            }
-        };
+    /// A clone or fetch failed: `message` says why, `hint` what to check.
+    pub(crate) fn remote(op: &str, message: &str) -> Self {
         SyncError::Git {
             op: op.to_string(),
-            message,
-            hint,
+            message: redact_in_text(message),
+            hint: "check the URL and that the server is reachable; for a private repository, \
+                   give the credentials in the URL (https://user:token@host/...), a credential \
+                   helper, or an ssh key"
+                .to_string(),
         }
     }
+
+    /// Reading or writing the mirror itself failed.
+    pub(crate) fn mirror(op: &str, message: impl std::fmt::Display, git_dir: &Path) -> Self {
+        SyncError::Git {
+            op: op.to_string(),
+            message: redact_in_text(&message.to_string()),
+            hint: format!(
+                "the mirror {} may be damaged: delete it and the next sync clones it again",
+                git_dir.display()
+            ),
+        }
+    }
+}
+
+/// An error and its sources on one line: gix nests the cause (`Connection refused`) a few
+/// levels below its summary.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// A URL for messages and manifests: `https://user:token@host/x` becomes
@@ -223,7 +210,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Redacts every URL in a line of git output.
+/// Redacts every URL in a message.
 fn redact_in_text(text: &str) -> String {
     text.split(' ')
         .map(|w| {
@@ -258,20 +245,6 @@ mod tests {
         assert_eq!(
             redact_in_text("fatal: unable to access 'https://a:b@h/x/': boom"),
             "fatal: unable to access 'https://a@h/x/': boom"
-        );
-    }
-
-    #[test]
-    fn git_error_message() {
-        let e = SyncError::git(
-            "git clone of git://h/x",
-            "Cloning into bare repository...\nfatal: unable to connect to h:\nh[0: 10.0.0.1]: errno=Connection refused\n\nfatal: other\n",
-            None,
-        );
-        let text = e.to_string();
-        assert!(
-            text.starts_with("git clone of git://h/x failed: fatal: unable to connect to h: h[0: 10.0.0.1]: errno=Connection refused; check the URL"),
-            "{text}"
         );
     }
 }

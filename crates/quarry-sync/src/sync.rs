@@ -1,7 +1,8 @@
 //! Keeps a repository's indexes in step with its remote: fetch, compare each wanted ref's
 //! commit with its manifest, index what changed, remove what went away.
 
-use crate::git::{filter_refs, GitOptions, GitRef, Mirror, RefKind};
+use crate::git::{GitOptions, GitRef, Mirror, RefKind};
+use crate::select::filter_refs;
 use crate::source::GitSource;
 use crate::SyncError;
 use quarry_index::store::escape_name;
