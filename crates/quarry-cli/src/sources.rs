@@ -98,7 +98,10 @@ pub fn sync(
             let fingerprint = source
                 .fingerprint(opts.max_file_size)
                 .map_err(|e| quarry_telemetry::error_chain(&e))?;
-            if let Some(m) = data.manifest(&repo.name, "").map_err(|e| quarry_telemetry::error_chain(&e))? {
+            if let Some(m) = data
+                .manifest(&repo.name, "")
+                .map_err(|e| quarry_telemetry::error_chain(&e))?
+            {
                 if m.commit == fingerprint {
                     return Ok(Outcome {
                         changed: false,

@@ -195,6 +195,31 @@ fn a_healthy_install_passes() {
 }
 
 #[test]
+fn an_ssh_repository_without_ssh_fails() {
+    let env = indexed_env();
+    let config = write_config(
+        &env,
+        "[[repos]]\nname = \"app\"\nurl = \"git@git.example.com:team/app.git\"\n",
+    );
+    let empty = env.dir.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, out) = doctor(
+        &env,
+        &["--config", &config],
+        &[("PATH", empty.to_str().unwrap())],
+    );
+    assert_eq!(code, Some(1));
+    assert_names(
+        &line(&out, "FAIL", "ssh"),
+        &[
+            "fetched over ssh",
+            "cannot run",
+            "fix: install the ssh client",
+        ],
+    );
+}
+
+#[test]
 fn an_invalid_config_names_file_line_and_key() {
     let env = indexed_env();
     let config = write_config(&env, "serach = 1\n");

@@ -1,4 +1,4 @@
-//! `git`, `code-host:<label>`: what syncing from code hosts needs (the token and clock checks
+//! `ssh`, `code-host:<label>`: what syncing from code hosts needs (the token and clock checks
 //! follow from what these find).
 
 use super::Check;
@@ -9,38 +9,45 @@ use quarry_index::DataDir;
 use quarry_telemetry::error_chain;
 use std::time::{Duration, Instant, SystemTime};
 
-/// `git` runs, when anything configured is fetched with it.
-pub fn git(config: Option<&Config>) -> Check {
-    let needed = config.is_some_and(|c| {
-        !c.code_hosts.is_empty()
-            || c.repos.iter().any(|r| {
-                r.url.is_some() || r.path.as_ref().is_some_and(|p| p.join(".git").exists())
-            })
-    });
+/// Whether a clone URL is fetched over ssh (the one transport that runs a program).
+fn is_ssh(url: &str) -> bool {
+    url.starts_with("ssh://")
+        || url.starts_with("git+ssh://")
+        || (!url.contains("://") && url.contains('@') && url.contains(':'))
+}
+
+/// `ssh` runs, when a repository is fetched over ssh (every other transport is built in:
+/// quarry needs no `git` program).
+pub fn ssh(config: Option<&Config>) -> Check {
+    let needed =
+        config.is_some_and(|c| c.repos.iter().any(|r| r.url.as_deref().is_some_and(is_ssh)));
     if !needed {
-        return Check::pass("git", "not needed: no git sources configured");
+        return Check::pass(
+            "ssh",
+            "not needed: no ssh:// or user@host:path repository URL",
+        );
     }
-    match std::process::Command::new("git").arg("--version").output() {
+    match std::process::Command::new("ssh").arg("-V").output() {
         Ok(out) if out.status.success() => Check::pass(
-            "git",
-            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            "ssh",
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
         ),
         Ok(out) => Check::fail(
-            "git",
+            "ssh",
             format!(
-                "`git --version` failed: {}",
+                "`ssh -V` failed: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
             ),
-            "reinstall git",
+            "reinstall the ssh client",
         ),
         Err(e) => Check::fail(
-            "git",
+            "ssh",
             format!(
-                "git sources are configured but `git` cannot run: {} (PATH={})",
+                "repositories are fetched over ssh but `ssh` cannot run: {} (PATH={})",
                 super::io_text(&e),
                 std::env::var("PATH").unwrap_or_default()
             ),
-            "install git (e.g. `apt-get install git`) or add its directory to the PATH quarry runs with",
+            "install the ssh client (e.g. `apt-get install openssh-client`) or use https:// URLs with a token",
         ),
     }
 }

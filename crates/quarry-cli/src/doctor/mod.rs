@@ -165,7 +165,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         });
         checks.push(shards::leftovers(data));
     }
-    checks.push(hosts::git(setup.config.as_ref()));
+    checks.push(hosts::ssh(setup.config.as_ref()));
     checks.extend(runtime.block_on(hosts::check(setup.config.as_ref(), data, a.timeout)));
     checks.extend(runtime.block_on(listen::check(&setup, a.timeout)));
     if let Some(url) = &a.url {
