@@ -1,7 +1,7 @@
 //! `quarry debug bundle` against a real server whose config, environment and logs hold known
 //! secrets: every part is there, and no secret is anywhere in the archive.
 
-mod common;
+use crate::common;
 use common::server::Server;
 use common::Env;
 use std::collections::BTreeMap;

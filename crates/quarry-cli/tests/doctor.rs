@@ -1,7 +1,7 @@
 //! `quarry doctor`: each injected fault is reported as a FAIL (or WARN) line naming the cause,
 //! with its fix, and sets the exit status; a healthy install passes.
 
-mod common;
+use crate::common;
 use common::Env;
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -1,6 +1,6 @@
 //! An index survives `kill -9` at any moment and damage on disk is reported, never a panic.
 
-mod common;
+use crate::common;
 use common::Env;
 use std::process::Command;
 use std::time::Duration;

@@ -1,9 +1,8 @@
 //! `quarry serve` exports spans over OTLP/HTTP (protobuf) to a collector run by the test, and
 //! continues the trace of an incoming `traceparent`.
 
-mod common;
-#[path = "support/telemetry_server.rs"]
-mod harness;
+use crate::common;
+use crate::harness;
 use common::Env;
 use harness::Server;
 use std::sync::{Arc, Mutex};

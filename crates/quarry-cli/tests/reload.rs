@@ -1,7 +1,7 @@
 //! Hot reload of `quarry serve --config`: on file change and on SIGHUP; live keys apply, a bad
 //! file is rejected and the running configuration kept, restart-only keys are reported.
 
-mod common;
+use crate::common;
 use common::server::Server;
 use common::Env;
 

@@ -1,6 +1,6 @@
 //! End-to-end behaviour of `quarry index`, `quarry files` and `quarry search`.
 
-mod common;
+use crate::common;
 use common::Env;
 
 fn sample(env: &Env) {

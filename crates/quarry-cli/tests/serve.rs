@@ -1,7 +1,7 @@
 //! `quarry serve` end to end: start on a directory, search over HTTP (JSON and the
 //! Sourcegraph-style stream), repositories and blobs, restart without re-indexing, SIGTERM.
 
-mod common;
+use crate::common;
 use common::server::Server;
 use common::{git, Env};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! `quarry serve --config`: access control (who may call what; a private repository's names,
 //! paths and contents appear in no response to someone not allowed), webhooks, branches.
 
-mod common;
+use crate::common;
 use common::{git, Env};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};

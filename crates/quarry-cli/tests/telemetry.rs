@@ -1,9 +1,8 @@
 //! `quarry serve`'s telemetry end to end: JSON logs with request ids, and `/metrics` (checked
 //! by promtool).
 
-mod common;
-#[path = "support/telemetry_server.rs"]
-mod harness;
+use crate::common;
+use crate::harness;
 use common::Env;
 use harness::{header, Server};
 use std::io::Write;

@@ -1,7 +1,7 @@
 //! Bitbucket Cloud (REST 2.0) and Bitbucket Server / Data Center (REST 1.0) against local
 //! servers answering like them.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! Gitea and Forgejo against a local server answering like the REST API v1.
 
-mod common;
+use crate::common;
 
 use common::*;
 use quarry_codehost::{check_token, discover, CodeHost, GiteaConfig, SecretRef};

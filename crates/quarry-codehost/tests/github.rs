@@ -1,6 +1,6 @@
 //! GitHub and GitHub Enterprise against a local server answering like the REST API v3.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

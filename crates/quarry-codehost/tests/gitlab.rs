@@ -1,6 +1,6 @@
 //! GitLab against a local server answering like the REST API v4.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

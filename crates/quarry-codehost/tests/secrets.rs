@@ -1,7 +1,7 @@
 //! No secret in any error: not when the host rejects it, not when the host echoes it back in
 //! an error body or in a malformed answer, not in a rate limit, not in a timeout.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

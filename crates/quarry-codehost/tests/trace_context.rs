@@ -1,6 +1,6 @@
 //! Outgoing requests carry the current span's W3C trace context.
 
-mod common;
+use crate::common;
 use common::{options, Mock, Reply};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use quarry_codehost::{discover, Client, CodeHost, GitHubConfig};

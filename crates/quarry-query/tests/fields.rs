@@ -1,6 +1,6 @@
 //! Filters and settings.
 
-mod common;
+use crate::common;
 use common::{check_trees, lang_id, ok};
 use quarry_query::{Count, Expr, SearchType, Select};
 use std::time::Duration;

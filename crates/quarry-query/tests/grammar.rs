@@ -1,7 +1,7 @@
 //! Operators, precedence, grouping, negation and the parentheses heuristics
 //! (default keyword pattern type).
 
-mod common;
+use crate::common;
 use common::{check_trees, ok};
 use quarry_query::{parse, Expr};
 

@@ -1,6 +1,6 @@
 //! How each pattern type reads the same input.
 
-mod common;
+use crate::common;
 use common::{check_trees, ok};
 use quarry_query::{Expr, PatternType};
 

@@ -1,6 +1,6 @@
 //! Quotes, escapes and /regex/ delimiters in the default keyword type.
 
-mod common;
+use crate::common;
 use common::check_trees;
 
 #[test]

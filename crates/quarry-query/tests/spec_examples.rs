@@ -1,7 +1,7 @@
 //! The worked examples of the query-language reference (section 9), as far
 //! as quarry supports them; unsupported ones must fail with a clear error.
 
-mod common;
+use crate::common;
 use common::{check_trees, lang_id, ok};
 use quarry_query::{parse, PatternType, SearchType, Select};
 use std::time::Duration;

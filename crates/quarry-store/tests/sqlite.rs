@@ -1,6 +1,5 @@
 //! The store suite on SQLite, each case in a fresh temporary directory, and SQLite specifics.
 
-mod common;
 
 use quarry_store::{Backend, Store, StoreError};
 

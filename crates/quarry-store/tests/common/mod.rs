@@ -32,7 +32,7 @@ macro_rules! store_suite {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $case() {
-                $run(common::$case).await
+                $run($crate::common::$case).await
             }
         )*
     };

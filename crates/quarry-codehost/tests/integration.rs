@@ -1,0 +1,12 @@
+//! All integration tests of this crate, as modules of one test binary: one binary links
+//! the dependencies once, where a binary per file linked them once each (slow to build and
+//! gigabytes of disk).
+
+mod bitbucket;
+mod common;
+mod config;
+mod gitea;
+mod github;
+mod gitlab;
+mod secrets;
+mod trace_context;

@@ -1,0 +1,10 @@
+//! All integration tests of this crate, as modules of one test binary: one binary links
+//! the dependencies once, where a binary per file linked them once each (slow to build and
+//! gigabytes of disk).
+
+mod limits;
+mod metrics;
+mod observe;
+mod probes;
+mod spans;
+mod trace;

@@ -1,0 +1,8 @@
+//! All integration tests of this crate, as modules of one test binary: one binary links
+//! the dependencies once, where a binary per file linked them once each (slow to build and
+//! gigabytes of disk).
+
+#[macro_use]
+mod common;
+mod postgres;
+mod sqlite;
