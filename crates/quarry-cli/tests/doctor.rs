@@ -441,16 +441,26 @@ fn a_host_without_tls_on_an_https_url_fails() {
     );
 }
 
+/// The FAIL block of the token check against a GitHub stand-in that answers `status` and
+/// grants `scopes`.
+fn failing_token_check(status: u16, scopes: &'static str, vars: &[(&str, &str)]) -> String {
+    let env = indexed_env();
+    let host = FakeHost::github(status, scopes, 0);
+    let config = config_with_host(&env, &format!("{}/api/v3", host.base));
+    let (code, out) = doctor(&env, &["--config", &config], vars);
+    assert_eq!(code, Some(1), "{out}");
+    let label = host.base.trim_start_matches("http://");
+    line(&out, "FAIL", &format!("token:{label}")).join("\n")
+}
+
 #[test]
 fn a_missing_token_variable_fails() {
-    let env = indexed_env();
-    let host = FakeHost::github(200, "repo, read:org", 0);
-    let config = config_with_host(&env, &format!("{}/api/v3", host.base));
-    let (code, out) = doctor(&env, &["--config", &config], &[(TOKEN_VAR, "")]);
-    assert_eq!(code, Some(1));
-    let label = host.base.trim_start_matches("http://");
     assert_names(
-        &line(&out, "FAIL", &format!("token:{label}")),
+        &[&failing_token_check(
+            200,
+            "repo, read:org",
+            &[(TOKEN_VAR, "")],
+        )],
         &[
             &format!("environment variable {TOKEN_VAR} is not set"),
             "fix: set",
@@ -461,14 +471,8 @@ fn a_missing_token_variable_fails() {
 
 #[test]
 fn a_rejected_token_fails() {
-    let env = indexed_env();
-    let host = FakeHost::github(401, "", 0);
-    let config = config_with_host(&env, &format!("{}/api/v3", host.base));
-    let (code, out) = doctor(&env, &["--config", &config], &[]);
-    assert_eq!(code, Some(1));
-    let label = host.base.trim_start_matches("http://");
     assert_names(
-        &line(&out, "FAIL", &format!("token:{label}")),
+        &[&failing_token_check(401, "", &[])],
         &[
             "rejected",
             "HTTP 401",
@@ -480,14 +484,8 @@ fn a_rejected_token_fails() {
 
 #[test]
 fn a_token_without_a_needed_scope_fails() {
-    let env = indexed_env();
-    let host = FakeHost::github(200, "read:org, gist", 0);
-    let config = config_with_host(&env, &format!("{}/api/v3", host.base));
-    let (code, out) = doctor(&env, &["--config", &config], &[]);
-    assert_eq!(code, Some(1));
-    let label = host.base.trim_start_matches("http://");
     assert_names(
-        &line(&out, "FAIL", &format!("token:{label}")),
+        &[&failing_token_check(200, "read:org, gist", &[])],
         &[
             "lacks the scope(s) repo",
             "it has: read:org, gist",

@@ -2,83 +2,25 @@
 //! paths and contents appear in no response to someone not allowed), webhooks, branches.
 
 use crate::common;
+use common::server::Server;
 use common::{git, Env};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    addr: String,
+/// Starts `quarry serve` with `config` as its file and waits until it is ready.
+fn start(env: &Env, config: &str) -> Server {
+    let path = write_config(env, config);
+    Server::start(env, &["--config", &path], &[])
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
-/// Starts `quarry serve --config` on `listen`; returns the process, its "serving" log line and
-/// the rest of its log.
-fn spawn(
-    env: &Env,
-    config: &str,
-    listen: &str,
-) -> (
-    Child,
-    String,
-    std::io::Lines<BufReader<std::process::ChildStderr>>,
-) {
+fn write_config(env: &Env, config: &str) -> String {
     let path = env.dir.path().join("quarry.toml");
     std::fs::write(&path, config).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
-        .args([
-            "serve",
-            "--config",
-            path.to_str().unwrap(),
-            "--listen",
-            listen,
-        ])
-        .env("QUARRY_DATA", env.data())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let line = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find(|l| l.contains("serving http://"))
-        .expect("server starts");
-    (child, line, lines)
+    path.display().to_string()
 }
 
-fn start(env: &Env, config: &str) -> Server {
-    let (child, line, lines) = spawn(env, config, "127.0.0.1:0");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
-    // The server's log shows in the output of a failing test.
-    std::thread::spawn(move || {
-        lines
-            .map_while(Result::ok)
-            .for_each(|l| eprintln!("server: {l}"))
-    });
-    let server = Server { child, addr };
-    // The listener comes up before the index loads: wait until the server says it is ready.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http(&server, "GET", "/readyz", &[], "").0 != 200 {
-        assert!(Instant::now() < deadline, "not ready within 30 s");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    server
-}
-
-/// Returns (status, headers, body) of one HTTP/1.0 exchange.
+/// Returns (status, response head, body) of one HTTP/1.0 exchange.
 fn http(
     s: &Server,
     method: &str,
@@ -86,24 +28,7 @@ fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String, String) {
-    let mut c = std::net::TcpStream::connect(&s.addr).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.0\r\nHost: {}\r\nContent-Length: {}\r\n",
-        s.addr,
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    write!(c, "{req}\r\n{body}").unwrap();
-    let mut text = String::new();
-    c.read_to_string(&mut text).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    (
-        head.split_whitespace().nth(1).unwrap().parse().unwrap(),
-        head.to_string(),
-        body.to_string(),
-    )
+    s.request_full(method, path, headers, body)
 }
 
 fn user(env: &Env, name: &str, extra: &[&str], password: Option<&str>) -> String {
@@ -525,14 +450,13 @@ fn code_host_repositories_are_discovered_and_rediscovered() {
 fn off_loopback_sign_in_is_required_unless_the_config_says_otherwise() {
     let env = Env::new();
     env.write("open", "a.txt", "hello\n");
-    let start_on = |config: &str| {
-        let (child, line, _) = spawn(&env, config, "0.0.0.0:0");
-        (child, line)
+    let serving_line = |config: &str| {
+        let path = write_config(&env, config);
+        let server = Server::spawn(&env, "0.0.0.0:0", &["--config", &path], &[]);
+        server.seen.last().unwrap().clone()
     };
-    let (mut child, line) = start_on("[search]\nmax_concurrent = 2\n");
+    let line = serving_line("[search]\nmax_concurrent = 2\n");
     assert!(line.contains("sign-in required"), "{line}");
-    let _ = child.kill();
-    let (mut child, line) = start_on("[auth]\nrequired = false\n");
+    let line = serving_line("[auth]\nrequired = false\n");
     assert!(line.contains("sign-in optional"), "{line}");
-    let _ = child.kill();
 }

@@ -2,7 +2,6 @@
 //! (see the crate documentation). Each case gets a database of its own, created and dropped
 //! through that URL, so its role needs the CREATEDB privilege.
 
-
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;

@@ -1,6 +1,5 @@
 //! The store suite on SQLite, each case in a fresh temporary directory, and SQLite specifics.
 
-
 use quarry_store::{Backend, Store, StoreError};
 
 async fn run<F, Fut>(case: F)

@@ -27,8 +27,20 @@ impl Server {
     /// Starts `quarry serve --listen 127.0.0.1:0 ARGS...` with `QUARRY_DATA` set and `envs`,
     /// and waits until it is ready.
     pub fn start(env: &Env, args: &[&str], envs: &[(&str, &str)]) -> Server {
+        let server = Server::spawn(env, "127.0.0.1:0", args, envs);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while server.get("/readyz").0 != 200 {
+            assert!(Instant::now() < deadline, "not ready within 30 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    /// Starts `quarry serve --listen LISTEN ARGS...` and waits only for its "serving" log
+    /// line (the last of `seen`).
+    pub fn spawn(env: &Env, listen: &str, args: &[&str], envs: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .args(args)
             .env("QUARRY_DATA", env.data())
             .envs(envs.iter().copied())
@@ -58,11 +70,6 @@ impl Server {
             .next()
             .unwrap()
             .to_string();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while server.get("/readyz").0 != 200 {
-            assert!(Instant::now() < deadline, "not ready within 30 s");
-            std::thread::sleep(Duration::from_millis(20));
-        }
         server
     }
 
