@@ -125,7 +125,8 @@ impl Server {
         (code, body)
     }
 
-    /// (status, response head in lower case, body) of a request with `headers`.
+    /// (status, response head as sent (hyper writes header names in lower case), body) of a
+    /// request with `headers`.
     pub fn request_full(
         &self,
         method: &str,
@@ -144,7 +145,7 @@ impl Server {
         s.read_to_string(&mut text).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         let code = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-        (code, head.to_lowercase(), body.to_string())
+        (code, head.to_string(), body.to_string())
     }
 
     pub fn json(&self, path: &str) -> serde_json::Value {
