@@ -3,6 +3,7 @@
 # rustls, bundled SQLite), a small root filesystem around it, and a FROM-scratch image.
 #
 #   deploy/docker/build.sh [--tag NAME:TAG]...     (default tags: quarry:local, quarry:VERSION)
+#   deploy/docker/build.sh --binary-only           (only the static binary; prints its path)
 #
 # Needs the Rust toolchain, a C compiler and Docker; no registry (nothing is pulled).
 # Environment: QUARRY_STATIC_TARGET_DIR (cargo's target dir for the static build, kept apart
@@ -13,10 +14,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 tags=()
+binary_only=false
 while (($#)); do
   case $1 in
     --tag|-t) tags+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    --binary-only) binary_only=true; shift ;;
+    -h|--help) sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -24,22 +27,11 @@ done
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
 
-command -v docker >/dev/null || die "docker is not installed"
 command -v cargo >/dev/null || die "cargo is not installed (the binary is built on the host)"
 
 # The host's target triple, which must be glibc Linux: crt-static there gives a static-pie.
 target=$(rustc -vV | sed -n 's/^host: //p')
 [[ $target == *-linux-gnu ]] || die "host target $target: build.sh builds static binaries on *-linux-gnu only"
-
-# A CA bundle for the image (HTTPS clones and code host APIs); installed once if missing.
-ca=/etc/ssl/certs/ca-certificates.crt
-if [[ ! -s $ca ]]; then
-  command -v apt-get >/dev/null && [[ $(id -u) == 0 ]] ||
-    die "$ca is missing: install your distribution's ca-certificates package"
-  say "installing ca-certificates"
-  apt-get update -qq && apt-get install -y -qq ca-certificates >/dev/null
-  [[ -s $ca ]] || die "ca-certificates installed but $ca is still missing"
-fi
 
 say "building the static binary ($target, release)"
 export CARGO_TARGET_DIR=${QUARRY_STATIC_TARGET_DIR:-/var/tmp/quarry-static}
@@ -60,6 +52,22 @@ if readelf -lW "$bin" | grep -q 'INTERP' || readelf -dW "$bin" | grep -q '(NEEDE
   die "$bin is dynamically linked; it would not run in a scratch image"
 fi
 say "$bin: $(ls -l "$bin" | awk '{print $5}') bytes, static$(command -v file >/dev/null && file -b "$bin" | grep -o ', static[-a-z]* linked')"
+if $binary_only; then
+  echo "$bin"
+  exit 0
+fi
+command -v docker >/dev/null || die "docker is not installed"
+
+# A CA bundle for the image (HTTPS clones and code host APIs); installed once if missing.
+ca=/etc/ssl/certs/ca-certificates.crt
+if [[ ! -s $ca ]]; then
+  command -v apt-get >/dev/null && [[ $(id -u) == 0 ]] ||
+    die "$ca is missing: install your distribution's ca-certificates package"
+  say "installing ca-certificates"
+  apt-get update -qq && apt-get install -y -qq ca-certificates >/dev/null
+  [[ -s $ca ]] || die "ca-certificates installed but $ca is still missing"
+fi
+
 version=$("$bin" --version | awk '{print $2}')
 
 say "preparing the build context"
