@@ -20,17 +20,6 @@ fn write_config(env: &Env, config: &str) -> String {
     path.display().to_string()
 }
 
-/// Returns (status, response head, body) of one HTTP/1.0 exchange.
-fn http(
-    s: &Server,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String, String) {
-    s.request_full(method, path, headers, body)
-}
-
 fn user(env: &Env, name: &str, extra: &[&str], password: Option<&str>) -> String {
     let mut args = vec!["admin", "user", "create", name];
     args.extend_from_slice(extra);
@@ -71,8 +60,7 @@ fn setup(env: &Env, required: bool) -> Server {
     let root = user(env, "root", &["--admin"], None);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (_, _, body) = http(
-            &server,
+        let (_, _, body) = server.request_full(
             "GET",
             "/api/search?q=needle",
             &[("Authorization", &format!("token {root}"))],
@@ -99,13 +87,13 @@ fn assert_vault_hidden(s: &Server, headers: &[(&str, &str)]) {
         "/.api/search/stream?q=needle%20select:repo",
         "/api/repos",
     ] {
-        let (code, _, body) = http(s, "GET", path, headers, "");
+        let (code, _, body) = s.request_full("GET", path, headers, "");
         assert_eq!(code, 200, "{path}: {body}");
         for secret in ["vault", "xyzzy", "classified"] {
             assert!(!body.contains(secret), "{path} reveals {secret:?}: {body}");
         }
     }
-    let (_, _, body) = http(s, "GET", "/api/search?q=needle", headers, "");
+    let (_, _, body) = s.request_full("GET", "/api/search?q=needle", headers, "");
     assert!(
         body.contains("\"matchCount\":1"),
         "counts include only what is visible: {body}"
@@ -114,7 +102,7 @@ fn assert_vault_hidden(s: &Server, headers: &[(&str, &str)]) {
         "/api/repos/vault",
         "/api/repos/vault/blob?path=plans/classified.txt",
     ] {
-        let (code, _, body) = http(s, "GET", path, headers, "");
+        let (code, _, body) = s.request_full("GET", path, headers, "");
         assert_eq!(
             code, 404,
             "{path} must look like a missing repository: {body}"
@@ -137,16 +125,14 @@ fn private_repositories_stay_private() {
 
     for who in [&alice, &spy] {
         let auth = format!("token {who}");
-        let (_, _, body) = http(
-            &s,
+        let (_, _, body) = s.request_full(
             "GET",
             "/api/search?q=xyzzy",
             &[("Authorization", &auth)],
             "",
         );
         assert!(body.contains("xyzzy-classified"), "{body}");
-        let (code, _, _) = http(
-            &s,
+        let (code, _, _) = s.request_full(
             "GET",
             "/api/repos/vault/blob?path=plans/classified.txt",
             &[("Authorization", &auth)],
@@ -156,8 +142,7 @@ fn private_repositories_stay_private() {
     }
 
     // A bad token is refused outright rather than treated as anonymous.
-    let (code, _, body) = http(
-        &s,
+    let (code, _, body) = s.request_full(
         "GET",
         "/api/search?q=needle",
         &[("Authorization", "token qry_nope")],
@@ -166,16 +151,14 @@ fn private_repositories_stay_private() {
     assert_eq!(code, 401, "{body}");
 
     // Sessions: log in with a password, then the cookie works like a token.
-    let (code, headers, _) = http(
-        &s,
+    let (code, headers, _) = s.request_full(
         "POST",
         "/api/login",
         &[("Content-Type", "application/json")],
         r#"{"user":"alice","password":"wrong"}"#,
     );
     assert_eq!(code, 401);
-    let (code, headers2, _) = http(
-        &s,
+    let (code, headers2, _) = s.request_full(
         "POST",
         "/api/login",
         &[("Content-Type", "application/json")],
@@ -190,16 +173,18 @@ fn private_repositories_stay_private() {
         .next()
         .unwrap()
         .to_string();
-    let (_, _, body) = http(&s, "GET", "/api/search?q=xyzzy", &[("Cookie", &cookie)], "");
+    let (_, _, body) = s.request_full("GET", "/api/search?q=xyzzy", &[("Cookie", &cookie)], "");
     assert!(body.contains("xyzzy-classified"), "{body}");
-    let (_, _, body) = http(&s, "GET", "/api/me", &[("Cookie", &cookie)], "");
+    let (_, _, body) = s.request_full("GET", "/api/me", &[("Cookie", &cookie)], "");
     assert!(body.contains("\"name\":\"alice\""), "{body}");
 
     // Admin-only: 401 without a user, 403 for a non-admin.
-    assert_eq!(http(&s, "POST", "/api/repos/open/sync", &[], "").0, 401);
     assert_eq!(
-        http(
-            &s,
+        s.request_full("POST", "/api/repos/open/sync", &[], "").0,
+        401
+    );
+    assert_eq!(
+        s.request_full(
             "POST",
             "/api/repos/open/sync",
             &[("Authorization", &bob_auth)],
@@ -221,17 +206,16 @@ fn required_authentication_refuses_anonymous_calls() {
         "/api/repos",
         "/api/repos/open/blob?path=src/lib.rs",
     ] {
-        let (code, _, body) = http(&s, "GET", path, &[], "");
+        let (code, _, body) = s.request_full("GET", path, &[], "");
         assert_eq!(code, 401, "{path}: {body}");
         assert!(body.contains("authentication required"), "{body}");
     }
     // What the UI needs before signing in stays reachable.
-    assert_eq!(http(&s, "GET", "/api/me", &[], "").0, 200);
-    assert_eq!(http(&s, "GET", "/healthz", &[], "").0, 200);
-    assert_eq!(http(&s, "GET", "/search?q=x", &[], "").0, 200);
+    assert_eq!(s.request_full("GET", "/api/me", &[], "").0, 200);
+    assert_eq!(s.request_full("GET", "/healthz", &[], "").0, 200);
+    assert_eq!(s.request_full("GET", "/search?q=x", &[], "").0, 200);
     let bob_auth = format!("token {bob}");
-    let (code, _, body) = http(
-        &s,
+    let (code, _, body) = s.request_full(
         "GET",
         "/api/search?q=needle",
         &[("Authorization", &bob_auth)],
@@ -278,8 +262,7 @@ fn push_webhooks_are_verified_and_trigger_a_sync() {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
     mac.update(body.as_bytes());
     let good = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-    let (code, _, resp) = http(
-        &s,
+    let (code, _, resp) = s.request_full(
         "POST",
         "/api/webhooks/github",
         &[
@@ -290,8 +273,7 @@ fn push_webhooks_are_verified_and_trigger_a_sync() {
     );
     assert_eq!(code, 202, "{resp}");
     assert!(resp.contains("\"triggered\":[\"app\"]"), "{resp}");
-    let (code, _, _) = http(
-        &s,
+    let (code, _, _) = s.request_full(
         "POST",
         "/api/webhooks/github",
         &[
@@ -302,8 +284,7 @@ fn push_webhooks_are_verified_and_trigger_a_sync() {
     );
     assert_eq!(code, 401);
     // Hosts without a configured secret are refused.
-    let (code, _, _) = http(
-        &s,
+    let (code, _, _) = s.request_full(
         "POST",
         "/api/webhooks/gitlab",
         &[("X-Gitlab-Token", "s3cret")],
@@ -331,7 +312,10 @@ fn branches_are_searchable_with_rev() {
         dir.display()
     );
     let s = start(&env, &config);
-    let get = |q: &str| -> String { http(&s, "GET", &format!("/api/search?q={q}"), &[], "").2 };
+    let get = |q: &str| -> String {
+        s.request_full("GET", &format!("/api/search?q={q}"), &[], "")
+            .2
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     while !get("on_branch%20rev:release/*").contains("\"matchCount\":2") {
         assert!(
@@ -350,8 +334,7 @@ fn branches_are_searchable_with_rev() {
     // Branches outside the globs are not indexed.
     assert!(get("on_branch%20rev:feature/x").contains("\"matchCount\":0"));
     // A file at a revision.
-    let (code, _, body) = http(
-        &s,
+    let (code, _, body) = s.request_full(
         "GET",
         "/api/repos/lib/blob?path=lib.rs&rev=release/2.0",
         &[],
@@ -418,7 +401,7 @@ fn code_host_repositories_are_discovered_and_rediscovered() {
     std::env::set_var("QUARRY_TEST_GH_TOKEN", "ghp_test");
     let s = start(&env, &config);
     let found = |q: &str| {
-        http(&s, "GET", &format!("/api/search?q={q}"), &[], "")
+        s.request_full("GET", &format!("/api/search?q={q}"), &[], "")
             .2
             .contains("\"matchCount\":1")
     };
@@ -430,7 +413,7 @@ fn code_host_repositories_are_discovered_and_rediscovered() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let repos = http(&s, "GET", "/api/repos", &[], "").2;
+    let repos = s.request_full("GET", "/api/repos", &[], "").2;
     assert!(repos.contains(&format!("{api}/acme/app")), "{repos}");
     // A repository created on the host later is picked up without a restart.
     listed.lock().unwrap().push((
